@@ -1,0 +1,21 @@
+/**
+ * Runs once when the Next.js server starts: a bad environment stops start-up here, with a message
+ * naming the variable, instead of failing on the first request; then the database is opened so the
+ * first request does not pay for it (and the embedded database's lock is taken at once).
+ */
+export async function register() {
+  if (process.env.NEXT_RUNTIME !== 'nodejs') return;
+  const { getConfig } = await import('@/lib/config');
+  const config = getConfig();
+  const { resolveDb } = await import('@/lib/db/resolve');
+  const { createLogger } = await import('@/lib/log');
+  const log = createLogger('db');
+  try {
+    const db = await resolveDb(config);
+    await db.ping();
+    log.info(`connected to ${db.kind}`);
+  } catch (error) {
+    // Not fatal: /api/health reports it and requests retry the connection.
+    log.error(`database unavailable at start-up: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The only module that reads `process.env`. Everything else receives a parsed, typed `Config`.
+ *
+ * A bad value fails start-up with a message naming the variable, e.g.
+ * `[omniops] [config] DATABASE_URL: must be a postgres:// or postgresql:// URL`.
+ */
+import path from 'node:path';
+import nextEnv from '@next/env';
+import { z } from 'zod';
+
+/** Empty strings (common in `.env` files) mean "unset". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const urlWithProtocols = (protocols: string[], label: string) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${label} URL`);
+
+const postgresUrl = urlWithProtocols(['postgres:', 'postgresql:'], 'postgres:// or postgresql://');
+const httpUrl = urlWithProtocols(['http:', 'https:'], 'http(s)://');
+const redisUrl = urlWithProtocols(['redis:', 'rediss:'], 'redis:// or rediss://');
+const secret = (min: number) => z.string().min(min, `must be at least ${min} characters`);
+
+const envSchema = z.object({
+  NODE_ENV: optional(z.enum(['development', 'production', 'test'])),
+  NEXT_PUBLIC_SUPABASE_URL: optional(httpUrl),
+  NEXT_PUBLIC_SUPABASE_ANON_KEY: optional(z.string()),
+  SUPABASE_SERVICE_ROLE_KEY: optional(z.string()),
+  DATABASE_URL: optional(postgresUrl),
+  OMNIOPS_DATA_DIR: optional(z.string()),
+  DB_FALLBACK: optional(z.enum(['embedded', 'off'])),
+  DB_CONNECT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(120_000)),
+  UPSTASH_REDIS_REST_URL: optional(httpUrl),
+  UPSTASH_REDIS_REST_TOKEN: optional(z.string()),
+  REDIS_URL: optional(redisUrl),
+  CRON_SECRET: optional(secret(16)),
+  OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
+  PORT: optional(z.coerce.number().int().min(1).max(65_535)),
+  HOST: optional(z.string()),
+  CI: optional(flag),
+  REQUIRE_SERVICES: optional(flag),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  supabase: { url: string; anonKey: string | undefined; serviceRoleKey: string } | undefined;
+  databaseUrl: string | undefined;
+  /** Absolute path of the embedded data directory (PGlite files, generated admin token). */
+  dataDir: string;
+  /** Whether a failing remote primary may fall back to embedded PGlite. @default 'embedded' outside production, 'off' in production */
+  dbFallback: 'embedded' | 'off';
+  /** Connect / request timeout for remote databases. @default 3000 */
+  dbConnectTimeoutMs: number;
+  upstash: { url: string; token: string } | undefined;
+  redisUrl: string | undefined;
+  cronSecret: string | undefined;
+  adminToken: string | undefined;
+  port: number;
+  host: string | undefined;
+  /** Tests must fail (never skip) when PostgreSQL or Redis is missing. True under CI. */
+  requireServices: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`[omniops] [config] invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse an environment (default: `process.env`) into a `Config`; throws `ConfigError` naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const bothOrNeither = (a: keyof typeof e, b: keyof typeof e) => {
+    if (e[a] !== undefined && e[b] === undefined) problems.push(`${b}: required when ${a} is set`);
+    if (e[b] !== undefined && e[a] === undefined) problems.push(`${a}: required when ${b} is set`);
+  };
+  bothOrNeither('NEXT_PUBLIC_SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY');
+  bothOrNeither('UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const nodeEnv = e.NODE_ENV ?? 'development';
+  const isProduction = nodeEnv === 'production';
+  return {
+    nodeEnv,
+    isProduction,
+    supabase:
+      e.NEXT_PUBLIC_SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY
+        ? {
+            url: e.NEXT_PUBLIC_SUPABASE_URL,
+            anonKey: e.NEXT_PUBLIC_SUPABASE_ANON_KEY,
+            serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
+          }
+        : undefined,
+    databaseUrl: e.DATABASE_URL,
+    // The data directory is chosen at run time; it is not part of the build output.
+    dataDir: path.resolve(/*turbopackIgnore: true*/ e.OMNIOPS_DATA_DIR ?? '.data'),
+    dbFallback: e.DB_FALLBACK ?? (isProduction ? 'off' : 'embedded'),
+    dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS ?? 3000,
+    upstash:
+      e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
+        ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN }
+        : undefined,
+    redisUrl: e.REDIS_URL,
+    cronSecret: e.CRON_SECRET,
+    adminToken: e.OMNIOPS_ADMIN_TOKEN,
+    port: e.PORT ?? 3000,
+    host: e.HOST,
+    requireServices: Boolean(e.CI || e.REQUIRE_SERVICES),
+  };
+}
+
+const globalForConfig = globalThis as typeof globalThis & { __omniopsConfig?: Config };
+
+/** The process's configuration, parsed once. */
+export function getConfig(): Config {
+  globalForConfig.__omniopsConfig ??= loadConfig();
+  return globalForConfig.__omniopsConfig;
+}
+
+/**
+ * Load `.env`, `.env.local`, `.env.<mode>` into `process.env` the way `next start`/`next dev` do, so
+ * scripts (`npm start`, `db:migrate`, benchmarks) see the same configuration as the server.
+ */
+export function loadEnvFiles(mode: 'development' | 'production' = 'production'): void {
+  nextEnv.loadEnvConfig(process.cwd(), mode === 'development', { info: () => {}, error: console.error });
+}

@@ -1,0 +1,56 @@
+/**
+ * Customers (tenants): typed wrappers over the customers_* RPCs, with the zod schema every entry
+ * point (API, CLI, seed) validates input with.
+ */
+import { z } from 'zod';
+import type { Db } from '@/lib/db/types';
+
+export const PLANS = ['free', 'pro', 'enterprise'] as const;
+export type Plan = (typeof PLANS)[number];
+
+export interface Customer {
+  id: string;
+  name: string;
+  /** The widget's public key (`pk_…`), shown in the embed snippet. */
+  publicKey: string;
+  /** Origins (`https://shop.example`) allowed to embed the widget. */
+  allowedOrigins: string[];
+  plan: Plan;
+  retentionDays: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An origin as browsers send it in `Origin`: scheme://host[:port], normalised to lower case. */
+export const originSchema = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    try {
+      const url = new URL(value);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin !== 'null') return url.origin;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: `not an http(s) origin: ${JSON.stringify(value)}` });
+    return z.NEVER;
+  });
+
+export const customerInputSchema = z.object({
+  /** Client-supplied id: repeating a create with the same id is a no-op. */
+  id: z.uuid().optional(),
+  name: z.string().trim().min(1).max(200),
+  allowedOrigins: z.array(originSchema).max(100).default([]),
+  plan: z.enum(PLANS).default('free'),
+  retentionDays: z.number().int().min(1).max(3650).default(90),
+});
+export type CustomerInput = z.input<typeof customerInputSchema>;
+
+/** Create a customer, idempotently on `id`: `created` is false when it already existed (unchanged). */
+export async function createCustomer(db: Db, input: CustomerInput): Promise<{ customer: Customer; created: boolean }> {
+  return db.rpc('customers_create', customerInputSchema.parse(input));
+}
+
+export async function getCustomerByPublicKey(db: Db, publicKey: string): Promise<Customer | null> {
+  return db.rpc('customers_get_by_public_key', { publicKey });
+}

@@ -1,0 +1,34 @@
+/**
+ * The one data port of DESIGN.md: every server-side data operation is a Postgres function taking one
+ * `jsonb` argument and returning `jsonb`, defined in `supabase/migrations/`.
+ */
+export type DbKind = 'supabase' | 'postgres' | 'pglite';
+
+export interface Db {
+  readonly kind: DbKind;
+  /** Call `fn(args::jsonb)`; resolves to its jsonb result (SQL `null` becomes `null`). Rejects with `DbError`. */
+  rpc<T = unknown>(fn: string, args?: object): Promise<T>;
+  /** Resolves when the backend answers; rejects with `DbError` otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Raw SQL access, used only by the migration runner and test fixtures (never by domain code, which
+ * goes through `Db.rpc`). Available on the `postgres` and `pglite` adapters; Supabase's Data API has
+ * no SQL endpoint, so Supabase schemas are migrated through its Postgres connection string.
+ */
+export interface SqlTx {
+  /** Run one or more statements without parameters (simple protocol). */
+  exec(sql: string): Promise<void>;
+  query<R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface SqlAdmin extends SqlTx {
+  /** Run `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+}
+
+export interface AdminCapable {
+  readonly admin: SqlAdmin;
+}

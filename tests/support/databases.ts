@@ -1,0 +1,64 @@
+/**
+ * Isolated databases for test files: each file works in its own PostgreSQL database (created and
+ * dropped) or its own in-memory PGlite, so files run in parallel and leave nothing behind.
+ */
+import crypto from 'node:crypto';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { loadMigrations, migrate } from '@/lib/db/migrations';
+import { PgliteDb } from '@/lib/db/pglite';
+import { PostgresDb } from '@/lib/db/postgres';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A new, empty database on the run's PostgreSQL server. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject('postgresUrl');
+  const name = `omniops_t_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      try {
+        await sql.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await sql.end();
+      }
+    },
+  };
+}
+
+/** A migrated PostgreSQL database and an adapter on it; `dispose()` closes and drops it. */
+export async function migratedPostgres(): Promise<{ db: PostgresDb; database: TestDatabase; dispose(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const db = new PostgresDb(database.url, { max: 10 });
+  await migrate(db.admin, loadMigrations());
+  return {
+    db,
+    database,
+    async dispose() {
+      await db.close();
+      await database.drop();
+    },
+  };
+}
+
+/** A migrated in-memory PGlite. */
+export async function migratedPglite(): Promise<PgliteDb> {
+  const db = await PgliteDb.open('memory://');
+  await migrate(db.admin, loadMigrations());
+  return db;
+}
