@@ -394,3 +394,36 @@ describe.each(Object.keys(backends))('schema on %s', (kind) => {
     }
   });
 });
+
+describe('scrape_job_stats under concurrent writers (postgres)', () => {
+  it('keeps exact counts with 8 inserters writing results for one job at once', async () => {
+    const pg = await migratedPostgres();
+    try {
+      const customerId = await createCustomer(pg.db, 'Concurrent Co');
+      const jobId = await createJob(pg.db.admin, customerId);
+      const writers = 8;
+      const perWriter = 50;
+      await Promise.all(
+        Array.from({ length: writers }, async (_, w) => {
+          for (let i = 0; i < perWriter; i++) {
+            await pg.db.admin.query(
+              `insert into scrape_job_results (job_id, customer_id, url, status, processing_time_ms, bytes)
+               values ($1, $2, $3, $4, 10, 100)`,
+              [jobId, customerId, `https://example.com/${w}/${i}`, i % 5 === 0 ? 'failed' : 'success'],
+            );
+          }
+        }),
+      );
+      expect(await statsOf(pg.db.admin, jobId)).toMatchObject({
+        total_pages: writers * perWriter,
+        successful_pages: writers * 40,
+        failed_pages: writers * 10,
+        timed_pages: writers * perWriter,
+        total_processing_time_ms: String(writers * perWriter * 10),
+        total_bytes: String(writers * perWriter * 100),
+      });
+    } finally {
+      await pg.dispose();
+    }
+  });
+});

@@ -13,7 +13,7 @@ export async function schemaFingerprint(admin: SqlTx): Promise<string> {
   const rows = await admin.query<{ item: string }>(`
     select 'schema ' || nspname as item from pg_catalog.pg_namespace where nspname in ${SCHEMAS}
     union all
-    select 'rel ' || n.nspname || '.' || c.relname || ' kind=' || c.relkind || ' rls=' || c.relrowsecurity
+    select 'rel ' || n.nspname || '.' || c.relname || ' kind=' || c.relkind::text || ' rls=' || c.relrowsecurity
            || ' acl=' || coalesce(c.relacl::text, '')
       from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
      where n.nspname in ${SCHEMAS}

@@ -1,0 +1,61 @@
+/**
+ * Benchmark helpers: interleaved rounds (so drift in machine load hits both sides equally), median
+ * of rounds, and a plain table. Benchmarks print figures; they never assert timings.
+ */
+
+/** Run `op` `count` times with at most `concurrency` in flight; returns operations per second. */
+export async function opsPerSecond(op: (i: number) => Promise<unknown>, count: number, concurrency = 1): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await op(next++);
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Measure `subject` against `baseline` in alternating rounds (after one warm-up round each) and
+ * return the median ops/s of each.
+ */
+export async function compare(
+  baseline: (i: number) => Promise<unknown>,
+  subject: (i: number) => Promise<unknown>,
+  { count, rounds, concurrency = 1 }: { count: number; rounds: number; concurrency?: number },
+): Promise<{ baseline: number; subject: number }> {
+  await opsPerSecond(baseline, Math.ceil(count / 4), concurrency);
+  await opsPerSecond(subject, Math.ceil(count / 4), concurrency);
+  const b: number[] = [];
+  const s: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      b.push(await opsPerSecond(baseline, count, concurrency));
+      s.push(await opsPerSecond(subject, count, concurrency));
+    } else {
+      s.push(await opsPerSecond(subject, count, concurrency));
+      b.push(await opsPerSecond(baseline, count, concurrency));
+    }
+  }
+  return { baseline: median(b), subject: median(s) };
+}
+
+export function printTable(title: string, header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  console.log(`\n${title}`);
+  cells.forEach((row, i) => {
+    console.log('  ' + row.map((c, j) => String(c).padStart(j === 0 ? 0 : widths[j]!).padEnd(j === 0 ? widths[j]! : 0)).join('  '));
+    if (i === 0) console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+}
+
+function formatNumber(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}

@@ -1,0 +1,17 @@
+/**
+ * npm run bench — every benchmark in turn. Figures and ratios are measured in the same run as
+ * their baseline; nothing here asserts a timing.
+ */
+import { loadEnvFiles } from '@/lib/config';
+import * as dbPort from './db-port';
+
+const benchmarks: Record<string, { run(): Promise<void> }> = {
+  'db-port': dbPort,
+};
+
+loadEnvFiles();
+const only = process.argv.slice(2);
+for (const [name, benchmark] of Object.entries(benchmarks)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  await benchmark.run();
+}

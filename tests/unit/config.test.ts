@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '@/lib/config';
+import { primaryKind } from '@/lib/db/resolve';
+
+describe('loadConfig', () => {
+  it('needs nothing: the embedded default', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      supabase: undefined,
+      databaseUrl: undefined,
+      dataDir: path.resolve('.data'),
+      dbFallback: 'embedded',
+      port: 3000,
+      requireServices: false,
+    });
+    expect(primaryKind(config)).toBe('pglite');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '  ', PORT: '' })).toMatchObject({
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      port: 3000,
+    });
+  });
+
+  it('chooses Supabase, then DATABASE_URL, then PGlite', () => {
+    const supabase = {
+      NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co',
+      SUPABASE_SERVICE_ROLE_KEY: 'service-key',
+    };
+    const pg = { DATABASE_URL: 'postgresql://u:p@db.example:5432/app' };
+    expect(primaryKind(loadConfig({ ...supabase, ...pg }))).toBe('supabase');
+    expect(primaryKind(loadConfig(pg))).toBe('postgres');
+  });
+
+  it('turns the embedded fallback off by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).dbFallback).toBe('off');
+    expect(loadConfig({ NODE_ENV: 'production', DB_FALLBACK: 'embedded' }).dbFallback).toBe('embedded');
+  });
+
+  it('treats CI or REQUIRE_SERVICES as "services are mandatory"', () => {
+    expect(loadConfig({ CI: 'true' }).requireServices).toBe(true);
+    expect(loadConfig({ REQUIRE_SERVICES: '1' }).requireServices).toBe(true);
+    expect(loadConfig({ CI: 'false' }).requireServices).toBe(false);
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ PORT: 'eighty' }, 'PORT:'],
+    [{ PORT: '70000' }, 'PORT:'],
+    [{ DB_FALLBACK: 'sqlite' }, 'DB_FALLBACK:'],
+    [{ CRON_SECRET: 'short' }, 'CRON_SECRET: must be at least 16 characters'],
+    [{ NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co' }, 'SUPABASE_SERVICE_ROLE_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set'],
+    [{ UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL: required when UPSTASH_REDIS_REST_TOKEN is set'],
+  ])('rejects %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
