@@ -1,19 +1,17 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
+import { E2E_DATA_DIR as dataDir, E2E_PORT as port } from './tests/e2e/server';
 
 /**
  * e2e tests drive the real app, started the way users start it (`npm start`: build if needed,
  * migrate the embedded database, seed, serve) on a fresh data directory, in real Chromium.
  * `npx playwright install` cannot download browsers here: Debian's chromium is used when present.
  */
-const port = 3210;
-const dataDir = path.join(os.tmpdir(), `omniops-e2e-${port}`);
 const systemChromium = '/usr/bin/chromium';
 
 export default defineConfig({
   testDir: 'tests/e2e',
+  testMatch: '**/*.spec.ts',
   fullyParallel: false,
   workers: 1,
   retries: 0,

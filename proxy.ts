@@ -1,15 +1,34 @@
 /**
  * Request interception (Next.js 16's successor of `middleware.ts`; runs on the Node.js runtime).
- * Gives every request an id for log correlation and sets baseline security headers. Session
- * refresh and route guards for the dashboard are added here by the dashboard issue.
+ * Gives every request an id for log correlation, sets baseline security headers, and guards the
+ * dashboard and admin APIs: no valid admin session → redirect to /login (pages) or 401 (APIs).
  */
 import { NextResponse, type NextRequest } from 'next/server';
+import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
+import { getConfig } from '@/lib/config';
+
+function isGuarded(pathname: string): boolean {
+  return pathname === '/dashboard' || pathname.startsWith('/dashboard/') || pathname.startsWith('/api/admin/');
+}
 
 export function proxy(request: NextRequest) {
   const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
-  const headers = new Headers(request.headers);
-  headers.set('x-request-id', requestId);
-  const response = NextResponse.next({ request: { headers } });
+  const { pathname, search } = request.nextUrl;
+
+  let response: NextResponse;
+  if (isGuarded(pathname) && !isAdminSession(getConfig(), request.cookies.get(SESSION_COOKIE)?.value)) {
+    if (pathname.startsWith('/api/')) {
+      response = NextResponse.json({ error: 'unauthorized: sign in at /login' }, { status: 401 });
+    } else {
+      const login = new URL('/login', request.url);
+      login.searchParams.set('next', `${pathname}${search}`);
+      response = NextResponse.redirect(login, 303);
+    }
+  } else {
+    const headers = new Headers(request.headers);
+    headers.set('x-request-id', requestId);
+    response = NextResponse.next({ request: { headers } });
+  }
   response.headers.set('x-request-id', requestId);
   response.headers.set('x-content-type-options', 'nosniff');
   response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');
@@ -18,5 +37,5 @@ export function proxy(request: NextRequest) {
 
 export const config = {
   // Everything except Next's static assets.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg).*)'],
 };

@@ -1,3 +1,4 @@
+import { StorageTiers } from '@/app/_components/storage-tiers';
 import { getConfig } from '@/lib/config';
 import { getHealth } from '@/lib/health';
 
@@ -13,22 +14,9 @@ export default async function HomePage() {
         until it is delivered, exactly once, and every crawl of a customer&apos;s site leaves a permanent audit trail.
       </p>
       <h2>Storage tiers</h2>
-      <dl className="health" aria-label="Storage tier health">
-        <dt>Permanent</dt>
-        <dd>
-          <span className={health.db.ok ? 'status-ok' : 'status-bad'}>{health.db.ok ? 'ok' : 'unavailable'}</span>{' '}
-          — <code>{health.db.kind}</code>
-          {health.db.latencyMs !== null && <> · {health.db.latencyMs} ms</>}
-          {health.db.schemaVersion && <> · schema {health.db.schemaVersion}</>}
-          {health.db.error && <> · {health.db.error}</>}
-        </dd>
-        <dt>Ephemeral</dt>
-        <dd>
-          <code>{health.cache.kind}</code>
-        </dd>
-      </dl>
+      <StorageTiers health={health} />
       <p>
-        Machine-readable: <a href="/api/health">/api/health</a>
+        Machine-readable: <a href="/api/health">/api/health</a> · Staff: <a href="/dashboard">dashboard</a>
       </p>
     </main>
   );

@@ -1,0 +1,21 @@
+import type { Health } from '@/lib/health';
+
+/** The health of each storage tier, as a definition list. */
+export function StorageTiers({ health }: { health: Health }) {
+  return (
+    <dl className="health" aria-label="Storage tier health">
+      <dt>Permanent</dt>
+      <dd>
+        <span className={health.db.ok ? 'status-ok' : 'status-bad'}>{health.db.ok ? 'ok' : 'unavailable'}</span> —{' '}
+        <code>{health.db.kind}</code>
+        {health.db.latencyMs !== null && <> · {health.db.latencyMs} ms</>}
+        {health.db.schemaVersion && <> · schema {health.db.schemaVersion}</>}
+        {health.db.error && <> · {health.db.error}</>}
+      </dd>
+      <dt>Ephemeral</dt>
+      <dd>
+        <code>{health.cache.kind}</code>
+      </dd>
+    </dl>
+  );
+}

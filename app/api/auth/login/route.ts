@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { SESSION_COOKIE, SESSION_TTL_MS, issueSession, secretsEqual, serverAdminToken } from '@/lib/auth/admin-session';
+import { safeNextPath } from '@/lib/auth/redirect';
+import { getConfig } from '@/lib/config';
+
+const loginSchema = z.object({
+  token: z.string().min(1, 'token: required').max(512),
+  next: z.string().max(2048).optional(),
+});
+
+/**
+ * Exchange the admin token for a session cookie. Accepts the /login form (redirects back with
+ * `?error=invalid` on failure) or JSON (`{token}` → 200 / 401).
+ */
+export async function POST(request: Request) {
+  const isForm = request.headers.get('content-type')?.includes('application/x-www-form-urlencoded') ?? false;
+  let body: unknown;
+  try {
+    body = isForm ? Object.fromEntries(await request.formData()) : await request.json();
+  } catch {
+    return Response.json({ error: 'body: expected JSON or a form' }, { status: 400 });
+  }
+  const parsed = loginSchema.safeParse(body);
+  if (!parsed.success) {
+    return Response.json({ error: parsed.error.issues.map((i) => i.message).join('; ') }, { status: 400 });
+  }
+  const next = safeNextPath(parsed.data.next);
+  const adminToken = serverAdminToken(getConfig());
+  if (!adminToken) {
+    return Response.json({ error: 'admin sign-in is disabled: set OMNIOPS_ADMIN_TOKEN' }, { status: 403 });
+  }
+  const url = new URL(request.url);
+  if (!secretsEqual(parsed.data.token, adminToken)) {
+    if (!isForm) return Response.json({ error: 'invalid admin token' }, { status: 401 });
+    const back = new URL('/login', url);
+    back.searchParams.set('error', 'invalid');
+    back.searchParams.set('next', next);
+    return Response.redirect(back, 303);
+  }
+  const secure = url.protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https';
+  const cookie = [
+    `${SESSION_COOKIE}=${issueSession(adminToken)}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${SESSION_TTL_MS / 1000}`,
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+  const response = isForm ? Response.redirect(new URL(next, url), 303) : Response.json({ ok: true });
+  const headers = new Headers(response.headers);
+  headers.append('set-cookie', cookie);
+  return new Response(response.body, { status: response.status, headers });
+}
