@@ -1,0 +1,37 @@
+/**
+ * Processing: claim messages, ask the responder, then deliver the answered ones and fail the rest
+ * (exponential backoff, dead letter after MAX_RETRIES) — one round trip for each, whatever the
+ * batch size. A worker that dies mid-way leaves its claims to expire and be claimed again.
+ */
+import type { Responder } from '@/lib/chat/responder';
+import type { Db } from '@/lib/db/types';
+import { claimMessages, deliverMessages, failMessages, type ClaimOptions } from './index';
+
+export interface ProcessResult {
+  claimed: number;
+  delivered: string[];
+  failed: { id: string; error: string }[];
+}
+
+export async function processMessages(
+  db: Db,
+  responder: Responder,
+  options: Omit<ClaimOptions, 'complete'> = {},
+): Promise<ProcessResult> {
+  const claimed = await claimMessages(db, options);
+  if (claimed.length === 0) return { claimed: 0, delivered: [], failed: [] };
+  const outcomes = await Promise.allSettled(claimed.map((m) => responder.respond(m)));
+  const answered = claimed.flatMap((m, i) => {
+    const outcome = outcomes[i]!;
+    return outcome.status === 'fulfilled' ? [{ id: m.id, ...outcome.value }] : [];
+  });
+  const failed = claimed.flatMap((m, i) => {
+    const outcome = outcomes[i]!;
+    return outcome.status === 'rejected'
+      ? [{ id: m.id, error: `[omniops] [queue] responder failed: ${String((outcome.reason as Error)?.message ?? outcome.reason)}` }]
+      : [];
+  });
+  const delivered = answered.length > 0 ? await deliverMessages(db, answered) : [];
+  if (failed.length > 0) await failMessages(db, failed, { maxRetries: options.maxRetries });
+  return { claimed: claimed.length, delivered, failed };
+}

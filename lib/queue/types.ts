@@ -1,0 +1,58 @@
+/** Shapes returned by the queue_* RPCs (see supabase/migrations/20261122020000_message_queue_api.sql). */
+
+export type QueueStatus = 'pending' | 'processing' | 'completed' | 'failed';
+
+export interface MessageData {
+  text: string;
+  /** When the visitor pressed Send (client clock; informational). */
+  sentAt?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface QueuedMessage {
+  id: string;
+  customerId: string;
+  sessionId: string;
+  conversationId: string | null;
+  clientMessageId: string;
+  data: MessageData;
+  status: QueueStatus;
+  /** Failed attempts so far (failures and expired claims). */
+  retryCount: number;
+  /** Order within the session (and the conversation), assigned at enqueue. */
+  position: number;
+  availableAt: string;
+  lockedUntil: string | null;
+  lastError: string | null;
+  createdAt: string;
+  processedAt: string | null;
+}
+
+export type MessageRole = 'visitor' | 'bot' | 'staff' | 'system';
+
+export interface ConversationMessage {
+  id: string;
+  conversationId: string;
+  role: MessageRole;
+  content: string;
+  clientMessageId: string | null;
+  position: number;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface SessionState {
+  conversationId: string | null;
+  conversationStatus: 'open' | 'needs_staff' | 'closed' | null;
+  /** Conversation messages after the requested position, oldest first. */
+  messages: ConversationMessage[];
+  /** The session's queued messages not yet completed (pending, processing, failed). */
+  outbox: QueuedMessage[];
+}
+
+export interface QueueStats {
+  pending: number;
+  processing: number;
+  completed: number;
+  failed: number;
+}

@@ -1,0 +1,394 @@
+-- The message queue's RPCs: a real Postgres queue in the manner of pgmq / pg-boss, plus the
+-- delivery of queued visitor messages into conversations/messages.
+--
+--   queue_enqueue   batch, idempotent on (customer, session, client_message_id)
+--   queue_claim     visibility timeout with FOR UPDATE SKIP LOCKED; can complete the previous batch
+--   queue_complete  mark processed
+--   queue_fail      exponential backoff on available_at, dead letter (failed) after max retries
+--   queue_retry     dead letters back to pending (dashboard / API)
+--   queue_deliver   move claimed messages (and an optional reply) into messages, completed, atomically
+--   queue_session   a session's conversation and outbox states, for the widget to rebuild its view
+--   queue_stats     depth by status
+--
+-- Visibility works like pgmq's `vt`: a claim sets status 'processing' and pushes available_at (and
+-- locked_until) to now + timeout; a row is claimable when it is pending or processing and
+-- available_at has passed, so a crashed worker's claim simply expires. Each expired claim counts
+-- as a failed attempt, so a message that keeps crashing its worker ends up dead-lettered.
+--
+-- Order: one sequence numbers queued messages at enqueue and every message row, so a
+-- conversation reads in `position` order — visitor messages in the order they were sent, whatever
+-- order workers processed them in, and replies after what existed when they were written.
+
+create sequence public.message_position_seq;
+grant usage on sequence public.message_position_seq to authenticated, service_role;
+
+alter table public.message_queue
+  add column position bigint not null default nextval('public.message_position_seq');
+alter table public.messages
+  add column position bigint not null default nextval('public.message_position_seq');
+
+drop index public.message_queue_ready_idx;
+create index message_queue_claim_idx on public.message_queue (position)
+  where status in ('pending', 'processing');
+create index message_queue_session_idx on public.message_queue (customer_id, session_id, position);
+drop index public.messages_conversation_idx;
+create index messages_conversation_position_idx on public.messages (conversation_id, position);
+
+-- The public JSON shape of a queued message.
+create function private.queue_json(q public.message_queue) returns jsonb
+language sql stable
+as $$
+  select jsonb_build_object(
+    'id', q.id,
+    'customerId', q.customer_id,
+    'sessionId', q.session_id,
+    'conversationId', q.conversation_id,
+    'clientMessageId', q.client_message_id,
+    'data', q.message_data,
+    'status', q.status,
+    'retryCount', q.retry_count,
+    'position', q.position,
+    'availableAt', q.available_at,
+    'lockedUntil', q.locked_until,
+    'lastError', q.last_error,
+    'createdAt', q.created_at,
+    'processedAt', q.processed_at
+  )
+$$;
+
+create function private.message_json(m public.messages) returns jsonb
+language sql stable
+as $$
+  select jsonb_build_object(
+    'id', m.id,
+    'conversationId', m.conversation_id,
+    'role', m.role,
+    'content', m.content,
+    'clientMessageId', m.client_message_id,
+    'position', m.position,
+    'metadata', m.metadata,
+    'createdAt', m.created_at
+  )
+$$;
+
+-- Required fields of an RPC argument, or a 22023 error naming the field.
+create function private.arg_text(p jsonb, key text) returns text
+language plpgsql immutable
+as $$
+begin
+  if jsonb_typeof(p -> key) is distinct from 'string' then
+    raise exception using errcode = '22023', message = format('%s: required string', key);
+  end if;
+  return p ->> key;
+end
+$$;
+
+create function private.arg_array(p jsonb, key text) returns jsonb
+language plpgsql immutable
+as $$
+begin
+  if jsonb_typeof(p -> key) is distinct from 'array' then
+    raise exception using errcode = '22023', message = format('%s: required array', key);
+  end if;
+  return p -> key;
+end
+$$;
+
+-- The conversation of a widget session, created on first use. Race-free: a concurrent creator's
+-- insert makes ours do nothing, and the following select sees its row once it commits.
+create function private.session_conversation(p_customer uuid, p_session text) returns uuid
+language plpgsql
+as $$
+declare
+  v_id uuid;
+begin
+  insert into public.conversations (customer_id, session_id) values (p_customer, p_session)
+  on conflict (customer_id, session_id) do nothing
+  returning id into v_id;
+  if v_id is null then
+    select c.id into strict v_id from public.conversations c
+     where c.customer_id = p_customer and c.session_id = p_session;
+  end if;
+  return v_id;
+end
+$$;
+
+-- queue_enqueue({ customerId, sessionId, messages: [{ clientMessageId, data }] })
+--   → { conversationId, messages: [queued message + created] } in input order.
+-- A repeated clientMessageId returns the stored row with created = false and changes nothing.
+create function public.queue_enqueue(jsonb) returns jsonb
+language plpgsql
+as $$
+declare
+  p alias for $1;
+  v_customer uuid := (private.arg_text(p, 'customerId'))::uuid;
+  v_session text := private.arg_text(p, 'sessionId');
+  v_messages jsonb := private.arg_array(p, 'messages');
+  v_conversation uuid;
+  v_created uuid[];
+begin
+  if jsonb_array_length(v_messages) = 0 then
+    raise exception using errcode = '22023', message = 'messages: must not be empty';
+  end if;
+  if exists (select 1 from jsonb_array_elements(v_messages) m
+              where jsonb_typeof(m -> 'clientMessageId') is distinct from 'string'
+                 or jsonb_typeof(m -> 'data') is distinct from 'object') then
+    raise exception using errcode = '22023', message = 'messages: each needs a string clientMessageId and an object data';
+  end if;
+
+  v_conversation := private.session_conversation(v_customer, v_session);
+
+  with inserted as (
+    insert into public.message_queue (customer_id, session_id, conversation_id, client_message_id, message_data)
+    select v_customer, v_session, v_conversation, m ->> 'clientMessageId', m -> 'data'
+      from jsonb_array_elements(v_messages) with ordinality as t(m, ord)
+     order by ord
+    on conflict (customer_id, session_id, client_message_id) do nothing
+    returning id
+  )
+  select coalesce(array_agg(id), '{}') into v_created from inserted;
+
+  -- One entry per distinct clientMessageId, at its first position in the input.
+  return jsonb_build_object(
+    'conversationId', v_conversation,
+    'messages', (
+      select coalesce(jsonb_agg(private.queue_json(q) || jsonb_build_object('created', q.id = any (v_created))
+                                order by i.ord), '[]')
+        from (select t.m ->> 'clientMessageId' as client_message_id, min(t.ord) as ord
+                from jsonb_array_elements(v_messages) with ordinality as t(m, ord)
+               group by 1) i
+        join public.message_queue q
+          on q.customer_id = v_customer and q.session_id = v_session and q.client_message_id = i.client_message_id
+    )
+  );
+end
+$$;
+
+-- queue_claim({ limit?, visibilityTimeoutSeconds?, ids?, complete?, maxRetries? }) → [queued message]
+-- Claims up to `limit` (default 10, at most 1000) claimable messages in position order, or only
+-- those among `ids`. `complete` lists previously claimed ids to mark completed first, in the same
+-- round trip. An expired claim counts as a failed attempt; past maxRetries (default 5) the message
+-- is dead-lettered instead of claimed again.
+create function public.queue_claim(jsonb) returns jsonb
+language plpgsql
+as $$
+declare
+  p alias for $1;
+  v_limit integer := coalesce((p ->> 'limit')::integer, 10);
+  v_timeout interval := make_interval(secs => coalesce((p ->> 'visibilityTimeoutSeconds')::double precision, 30));
+  v_max integer := coalesce((p ->> 'maxRetries')::integer, 5);
+  v_ids uuid[] := case when p ? 'ids' then array(select jsonb_array_elements_text(p -> 'ids')::uuid) end;
+  v_claimed jsonb;
+begin
+  if v_limit not between 1 and 1000 then
+    raise exception using errcode = '22023', message = 'limit: must be between 1 and 1000';
+  end if;
+  if p ? 'complete' then
+    perform public.queue_complete(jsonb_build_object('ids', p -> 'complete'));
+  end if;
+
+  -- Expired claims whose message has used up its attempts: dead letter.
+  update public.message_queue q
+     set status = 'failed', retry_count = q.retry_count + 1, locked_until = null,
+         last_error = 'claim expired after the last attempt (worker crashed or timed out)'
+   where q.id in (select e.id from public.message_queue e
+                   where e.status = 'processing' and e.available_at <= now() and e.retry_count + 1 >= v_max
+                     and (v_ids is null or e.id = any (v_ids))
+                     for update skip locked);
+
+  with picked as (
+    select c.id, c.status = 'processing' as expired
+      from public.message_queue c
+     where c.status in ('pending', 'processing') and c.available_at <= now()
+       and (v_ids is null or c.id = any (v_ids))
+     order by c.position
+     limit v_limit
+       for update skip locked
+  ), claimed as (
+    update public.message_queue q
+       set status = 'processing',
+           available_at = now() + v_timeout,
+           locked_until = now() + v_timeout,
+           retry_count = q.retry_count + case when picked.expired then 1 else 0 end,
+           last_error = case when picked.expired
+                             then 'claim expired (worker crashed or timed out); claimed again'
+                             else q.last_error end
+      from picked
+     where q.id = picked.id
+    returning q.*
+  )
+  select coalesce(jsonb_agg(private.queue_json(c) order by c.position), '[]') into v_claimed from claimed c;
+  return v_claimed;
+end
+$$;
+
+-- queue_complete({ ids }) → { completed: n }. Idempotent: completing a completed message is a no-op.
+create function public.queue_complete(jsonb) returns jsonb
+language plpgsql
+as $$
+declare
+  p alias for $1;
+  v_count integer;
+begin
+  update public.message_queue q
+     set status = 'completed', processed_at = now(), locked_until = null
+   where q.id in (select jsonb_array_elements_text(private.arg_array(p, 'ids'))::uuid)
+     and q.status in ('pending', 'processing');
+  get diagnostics v_count = row_count;
+  return jsonb_build_object('completed', v_count);
+end
+$$;
+
+-- queue_fail({ failures: [{ id, error }], maxRetries?, baseDelaySeconds? }) → [queued message]
+-- Each failure counts an attempt: back to pending with available_at = now + base · 2^(attempt-1)
+-- (default base 1 s, capped at 1 h), or dead-lettered (failed) once maxRetries (default 5) is reached.
+create function public.queue_fail(jsonb) returns jsonb
+language plpgsql
+as $$
+declare
+  p alias for $1;
+  v_max integer := coalesce((p ->> 'maxRetries')::integer, 5);
+  v_base double precision := coalesce((p ->> 'baseDelaySeconds')::double precision, 1);
+  v_failed jsonb;
+begin
+  with f as (
+    select (x ->> 'id')::uuid as id, left(coalesce(x ->> 'error', 'unknown error'), 2000) as error
+      from jsonb_array_elements(private.arg_array(p, 'failures')) x
+  ), updated as (
+    update public.message_queue q
+       set retry_count = q.retry_count + 1,
+           last_error = f.error,
+           locked_until = null,
+           status = case when q.retry_count + 1 >= v_max then 'failed' else 'pending' end,
+           available_at = case when q.retry_count + 1 >= v_max then q.available_at
+                               else now() + make_interval(secs => least(3600, v_base * 2 ^ q.retry_count)) end
+      from f
+     where q.id = f.id and q.status in ('pending', 'processing')
+    returning q.*
+  )
+  select coalesce(jsonb_agg(private.queue_json(u) order by u.position), '[]') into v_failed from updated u;
+  return v_failed;
+end
+$$;
+
+-- queue_retry({ ids, customerId? }) → [queued message]: dead letters back to pending, attempts reset.
+create function public.queue_retry(jsonb) returns jsonb
+language plpgsql
+as $$
+declare
+  p alias for $1;
+  v_customer uuid := (p ->> 'customerId')::uuid;
+  v_retried jsonb;
+begin
+  with updated as (
+    update public.message_queue q
+       set status = 'pending', retry_count = 0, available_at = now(), locked_until = null
+     where q.id in (select jsonb_array_elements_text(private.arg_array(p, 'ids'))::uuid)
+       and q.status = 'failed'
+       and (v_customer is null or q.customer_id = v_customer)
+    returning q.*
+  )
+  select coalesce(jsonb_agg(private.queue_json(u) order by u.position), '[]') into v_retried from updated u;
+  return v_retried;
+end
+$$;
+
+-- queue_deliver({ items: [{ id, reply?: { content, metadata? }, needsStaff? }] }) → { delivered: [id] }
+-- For each message (normally claimed by the caller): the visitor's text goes into messages at the
+-- message's position, the reply (if any) after it, the conversation's activity and status are
+-- updated, and the message is completed — all in one transaction. Idempotent on the messages'
+-- client ids (`<clientMessageId>` and `reply:<clientMessageId>`), so a repeated delivery adds nothing.
+create function public.queue_deliver(jsonb) returns jsonb
+language plpgsql
+as $$
+declare
+  p alias for $1;
+  v_item record;
+  v_conversation uuid;
+  v_delivered uuid[] := '{}';
+begin
+  for v_item in
+    select q.*, x -> 'reply' as reply, coalesce((x ->> 'needsStaff')::boolean, false) as needs_staff
+      from jsonb_array_elements(private.arg_array(p, 'items')) x
+      join public.message_queue q on q.id = (x ->> 'id')::uuid
+     where q.status in ('pending', 'processing', 'completed')
+     order by q.position
+       for update of q
+  loop
+    v_conversation := coalesce(v_item.conversation_id, private.session_conversation(v_item.customer_id, v_item.session_id));
+    insert into public.messages (conversation_id, customer_id, role, content, client_message_id, position, metadata, created_at)
+    values (v_conversation, v_item.customer_id, 'visitor', coalesce(v_item.message_data ->> 'text', ''),
+            v_item.client_message_id, v_item.position,
+            jsonb_build_object('queueId', v_item.id) || coalesce(v_item.message_data -> 'metadata', '{}'),
+            v_item.created_at)
+    on conflict (conversation_id, client_message_id) do nothing;
+    if jsonb_typeof(v_item.reply -> 'content') = 'string' then
+      insert into public.messages (conversation_id, customer_id, role, content, client_message_id, metadata)
+      values (v_conversation, v_item.customer_id, 'bot', v_item.reply ->> 'content',
+              'reply:' || v_item.client_message_id, coalesce(v_item.reply -> 'metadata', '{}'))
+      on conflict (conversation_id, client_message_id) do nothing;
+    end if;
+    update public.conversations c
+       set last_message_at = greatest(c.last_message_at, now()),
+           status = case when v_item.needs_staff and c.status = 'open' then 'needs_staff' else c.status end
+     where c.id = v_conversation;
+    update public.message_queue q
+       set status = 'completed', processed_at = coalesce(q.processed_at, now()), locked_until = null,
+           conversation_id = v_conversation
+     where q.id = v_item.id and q.status <> 'completed';
+    v_delivered := v_delivered || v_item.id;
+  end loop;
+  return jsonb_build_object('delivered', to_jsonb(v_delivered));
+end
+$$;
+
+-- queue_session({ customerId, sessionId, afterPosition?, limit? })
+--   → { conversationId, conversationStatus, messages: [message], outbox: [queued message not yet completed] }
+-- `messages` are the conversation's messages after `afterPosition` (default: all), oldest first, at
+-- most `limit` (default 200, at most 1000).
+create function public.queue_session(jsonb) returns jsonb
+language plpgsql stable
+as $$
+declare
+  p alias for $1;
+  v_customer uuid := (private.arg_text(p, 'customerId'))::uuid;
+  v_session text := private.arg_text(p, 'sessionId');
+  v_after bigint := coalesce((p ->> 'afterPosition')::bigint, 0);
+  v_limit integer := coalesce((p ->> 'limit')::integer, 200);
+  v_conversation public.conversations;
+begin
+  if v_limit not between 1 and 1000 then
+    raise exception using errcode = '22023', message = 'limit: must be between 1 and 1000';
+  end if;
+  select c.* into v_conversation from public.conversations c
+   where c.customer_id = v_customer and c.session_id = v_session;
+  return jsonb_build_object(
+    'conversationId', v_conversation.id,
+    'conversationStatus', v_conversation.status,
+    'messages', coalesce((
+      select jsonb_agg(private.message_json(m) order by m.position)
+        from (select * from public.messages m
+               where m.conversation_id = v_conversation.id and m.position > v_after
+               order by m.position limit v_limit) m), '[]'),
+    'outbox', coalesce((
+      select jsonb_agg(private.queue_json(q) order by q.position)
+        from public.message_queue q
+       where q.customer_id = v_customer and q.session_id = v_session and q.status <> 'completed'), '[]')
+  );
+end
+$$;
+
+-- queue_stats({ customerId? }) → { pending, processing, completed, failed }
+create function public.queue_stats(jsonb) returns jsonb
+language sql stable
+as $$
+  select jsonb_build_object(
+    'pending', count(*) filter (where status = 'pending'),
+    'processing', count(*) filter (where status = 'processing'),
+    'completed', count(*) filter (where status = 'completed'),
+    'failed', count(*) filter (where status = 'failed'))
+    from public.message_queue
+   where $1 ->> 'customerId' is null or customer_id = ($1 ->> 'customerId')::uuid
+$$;
+
+select private.restrict_public_functions();
