@@ -4,9 +4,11 @@
  */
 import { loadEnvFiles } from '@/lib/config';
 import * as dbPort from './db-port';
+import * as queue from './queue';
 
 const benchmarks: Record<string, { run(): Promise<void> }> = {
   'db-port': dbPort,
+  queue,
 };
 
 loadEnvFiles();

@@ -2,7 +2,7 @@
  * What answers a visitor's message. The queue processor hands every claimed message to a
  * responder; its answer is delivered together with the message, atomically.
  */
-import type { QueuedMessage } from '@/lib/queue/types';
+import type { ClaimedMessage } from '@/lib/queue/types';
 
 export interface Response {
   reply?: { content: string; metadata?: Record<string, unknown> };
@@ -11,7 +11,7 @@ export interface Response {
 }
 
 export interface Responder {
-  respond(message: QueuedMessage): Promise<Response>;
+  respond(message: ClaimedMessage): Promise<Response>;
 }
 
 /**

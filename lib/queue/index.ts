@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Db } from '@/lib/db/types';
-import type { ConversationMessage, QueueStats, QueuedMessage, SessionState } from './types';
+import type { ClaimedMessage, EnqueuedMessage, QueueStats, QueuedMessage, SessionState } from './types';
 
 export type * from './types';
 
@@ -47,8 +47,8 @@ export type EnqueueInput = z.input<typeof enqueueInputSchema>;
 
 export interface EnqueueResult {
   conversationId: string;
-  /** One per distinct clientMessageId, in input order; `created` is false for a repeat. */
-  messages: (QueuedMessage & { created: boolean })[];
+  /** One per distinct clientMessageId, in input order. */
+  messages: EnqueuedMessage[];
 }
 
 export function enqueueMessages(db: Db, input: EnqueueInput): Promise<EnqueueResult> {
@@ -68,7 +68,7 @@ export interface ClaimOptions {
   maxRetries?: number;
 }
 
-export function claimMessages(db: Db, options: ClaimOptions = {}): Promise<QueuedMessage[]> {
+export function claimMessages(db: Db, options: ClaimOptions = {}): Promise<ClaimedMessage[]> {
   return db.rpc('queue_claim', { maxRetries: MAX_RETRIES, ...options });
 }
 
@@ -111,4 +111,3 @@ export function queueStats(db: Db, customerId?: string): Promise<QueueStats> {
   return db.rpc('queue_stats', { customerId });
 }
 
-export type { ConversationMessage };

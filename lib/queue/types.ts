@@ -28,6 +28,22 @@ export interface QueuedMessage {
   processedAt: string | null;
 }
 
+/** What queue_enqueue answers for each message. */
+export interface EnqueuedMessage {
+  id: string;
+  clientMessageId: string;
+  status: QueueStatus;
+  position: number;
+  /** False when the message was already queued (a retry of the same clientMessageId). */
+  created: boolean;
+}
+
+/** What a worker gets for each claimed message. */
+export type ClaimedMessage = Pick<
+  QueuedMessage,
+  'id' | 'customerId' | 'sessionId' | 'clientMessageId' | 'data' | 'retryCount' | 'position'
+>;
+
 export type MessageRole = 'visitor' | 'bot' | 'staff' | 'system';
 
 export interface ConversationMessage {

@@ -3,6 +3,12 @@
 -- only completed rows expire (24 h after completion) and are removed by
 -- cleanup_expired_message_queue(); dead letters (failed) stay until staff retry or purge them.
 
+-- Orders a conversation: queued messages take a number at enqueue and keep it when delivered into
+-- messages; replies take theirs when written. A conversation reads in `position` order — visitor
+-- messages as they were sent, whatever order workers processed them in.
+create sequence public.message_position_seq;
+grant usage on sequence public.message_position_seq to authenticated, service_role;
+
 -- One conversation per widget session of a customer.
 create table public.conversations (
   id uuid primary key default gen_random_uuid(),
@@ -32,6 +38,7 @@ create table public.messages (
   role text not null check (role in ('visitor', 'bot', 'staff', 'system')),
   content text not null check (char_length(content) <= 10000),
   client_message_id text check (char_length(client_message_id) between 1 and 128),
+  position bigint not null default nextval('public.message_position_seq'),
   metadata jsonb not null default '{}',
   created_at timestamptz not null default now(),
   foreign key (conversation_id, customer_id)
@@ -39,58 +46,50 @@ create table public.messages (
   unique (conversation_id, client_message_id)
 );
 alter table public.messages enable row level security;
-create index messages_conversation_idx on public.messages (conversation_id, created_at, id);
+create index messages_conversation_position_idx on public.messages (conversation_id, position);
 create index messages_customer_created_idx on public.messages (customer_id, created_at);
 
 -- The server-side outbox. Columns of seed 001 plus client_message_id (the idempotency key, unique
 -- per customer + session), available_at (visibility: not claimable before), locked_until (claim
--- expiry), last_error.
+-- expiry), last_error, position.
+--
+-- Hot path, kept lean on purpose (see bench/queue.ts): no per-row triggers (the queue_* functions
+-- set updated_at, processed_at and expires_at themselves), and only the indexes the queue needs.
+-- conversation_id is a link, not a foreign key: delivery resolves the session's conversation
+-- itself, and retention can delete conversations without touching (or indexing) this table.
 create table public.message_queue (
   id uuid primary key default gen_random_uuid(),
   customer_id uuid not null references public.customers (id) on delete cascade,
   session_id text not null check (char_length(session_id) between 1 and 128),
-  conversation_id uuid references public.conversations (id) on delete set null,
+  conversation_id uuid,
   client_message_id text not null check (char_length(client_message_id) between 1 and 128),
   message_data jsonb not null,
   status text not null default 'pending'
     check (status in ('pending', 'processing', 'completed', 'failed')),
   retry_count integer not null default 0 check (retry_count >= 0),
+  position bigint not null default nextval('public.message_position_seq'),
   available_at timestamptz not null default now(),
   locked_until timestamptz,
   last_error text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  -- When processing ended: completed, or given up on (dead letter). Null while the message is live.
   processed_at timestamptz,
-  -- Set when (and only when) the message is completed: a live or dead-lettered message never expires.
+  -- Set when (and only when) the message is completed (24 h later): a live or dead-lettered
+  -- message never expires.
   expires_at timestamptz,
   constraint message_queue_client_key unique (customer_id, session_id, client_message_id),
-  constraint message_queue_only_completed_expire check ((status = 'completed') = (expires_at is not null))
-);
+  constraint message_queue_only_completed_expire check ((status = 'completed') = (expires_at is not null)),
+  constraint message_queue_processed_when_done check ((status in ('completed', 'failed')) = (processed_at is not null))
+) with (fillfactor = 75); -- room on each page for claim updates to stay HOT
 alter table public.message_queue enable row level security;
-create index message_queue_ready_idx on public.message_queue (available_at)
-  where status in ('pending', 'processing');
+-- Claiming walks this in position order (FIFO), like pgmq's msg_id. Its predicate is on
+-- processed_at, which a claim does not change, so a claim (status, available_at, locked_until)
+-- touches no indexed column and can be a HOT update.
+create index message_queue_claim_idx on public.message_queue (position)
+  where processed_at is null;
 create index message_queue_expires_idx on public.message_queue (expires_at)
   where expires_at is not null;
-create index message_queue_status_idx on public.message_queue (customer_id, status);
-create index message_queue_conversation_idx on public.message_queue (conversation_id);
-create trigger message_queue_touch before update on public.message_queue
-  for each row execute function private.touch_updated_at();
-
--- Completion stamps the 24 h expiry; leaving 'completed' (e.g. a manual replay) clears it.
-create function private.message_queue_expiry() returns trigger
-language plpgsql
-as $$
-begin
-  if new.status = 'completed' then
-    new.expires_at := coalesce(new.expires_at, now() + interval '24 hours');
-  else
-    new.expires_at := null;
-  end if;
-  return new;
-end
-$$;
-create trigger message_queue_expiry before insert or update of status on public.message_queue
-  for each row execute function private.message_queue_expiry();
 
 create policy conversations_member_all on public.conversations for all to authenticated
   using (customer_id in (select private.member_customer_ids()))

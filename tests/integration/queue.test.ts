@@ -89,7 +89,10 @@ describe.each(Object.keys(backends))('message queue on %s', (kind) => {
       ['m-3', true],
     ]);
     expect(again.messages.slice(0, 3).map((m) => m.id)).toEqual(first.messages.map((m) => m.id));
-    expect(again.messages[3]!.data.text).toBe('new');
+    const [stored] = await admin.query<{ text: string }>(`select message_data ->> 'text' as text from message_queue where id = $1`, [
+      again.messages[3]!.id,
+    ]);
+    expect(stored!.text).toBe('new'); // the first occurrence in the batch wins
     const [count] = await admin.query<{ n: number }>('select count(*)::int as n from message_queue where session_id = $1', [sessionId]);
     expect(count!.n).toBe(4);
   });
@@ -100,7 +103,14 @@ describe.each(Object.keys(backends))('message queue on %s', (kind) => {
     const ids = messages.map((m) => m.id);
     const firstTwo = await claimMessages(db, { ids, limit: 2 });
     expect(firstTwo.map((m) => m.clientMessageId)).toEqual(['c-0', 'c-1']);
-    expect(firstTwo.every((m) => m.status === 'processing' && m.lockedUntil !== null)).toBe(true);
+    const locked = await admin.query<{ status: string; locked: boolean }>(
+      `select status, locked_until > now() as locked from message_queue where id = any($1::uuid[])`,
+      [firstTwo.map((m) => m.id)],
+    );
+    expect(locked).toEqual([
+      { status: 'processing', locked: true },
+      { status: 'processing', locked: true },
+    ]);
 
     const next = await claimMessages(db, { ids, limit: 10, complete: firstTwo.map((m) => m.id) });
     expect(next.map((m) => m.clientMessageId)).toEqual(['c-2', 'c-3', 'c-4']);
@@ -121,8 +131,12 @@ describe.each(Object.keys(backends))('message queue on %s', (kind) => {
     expect(await claimMessages(db, { ids })).toEqual([]);
     await makeDue(admin, ids); // the worker died; its 60 s are up
     const [reclaimed] = await claimMessages(db, { ids });
-    expect(reclaimed).toMatchObject({ id: claimed!.id, status: 'processing', retryCount: 1 });
-    expect(reclaimed!.lastError).toMatch(/claim expired/);
+    expect(reclaimed).toMatchObject({ id: claimed!.id, retryCount: 1 });
+    const [row] = await admin.query<{ status: string; last_error: string }>(
+      'select status, last_error from message_queue where id = $1',
+      [claimed!.id],
+    );
+    expect(row).toEqual({ status: 'processing', last_error: expect.stringMatching(/claim expired/) });
   });
 
   it('backs off exponentially on failure, dead-letters after 5 attempts, and retries on request', async () => {
@@ -161,11 +175,11 @@ describe.each(Object.keys(backends))('message queue on %s', (kind) => {
       await makeDue(admin, [id]);
     }
     expect(await claimMessages(db, { ids: [id] })).toEqual([]);
-    const [row] = await admin.query<{ status: string; retry_count: number }>(
-      'select status, retry_count from message_queue where id = $1',
+    const [row] = await admin.query<{ status: string; retry_count: number; last_error: string }>(
+      'select status, retry_count, last_error from message_queue where id = $1',
       [id],
     );
-    expect(row).toEqual({ status: 'failed', retry_count: 5 });
+    expect(row).toEqual({ status: 'failed', retry_count: 5, last_error: expect.stringMatching(/after the last attempt/) });
   });
 
   it('delivers into the conversation atomically and idempotently, with replies after the message', async () => {

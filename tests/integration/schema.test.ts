@@ -163,28 +163,21 @@ describe.each(Object.keys(backends))('schema on %s', (kind) => {
       const customerId = await createCustomer(db, 'Queue Co');
       const insert = (key: string, status: string, expiresAt: string | null, createdAt = 'now()') =>
         admin.query(
-          `insert into message_queue (customer_id, session_id, client_message_id, message_data, status, expires_at, created_at)
-           values ($1, 's1', $2, '{"text":"hi"}', $3, $4::timestamptz, ${createdAt})`,
+          `insert into message_queue (customer_id, session_id, client_message_id, message_data, status, expires_at, created_at,
+                                      processed_at)
+           values ($1, 's1', $2, '{"text":"hi"}', $3, $4::timestamptz, ${createdAt},
+                   case when $3 in ('completed', 'failed') then now() end)`,
           [customerId, key, status, expiresAt],
         );
       for (let i = 0; i < 5; i++) await insert(`expired-${i}`, 'completed', new Date(Date.now() - 60_000).toISOString());
       await insert('fresh-completed', 'completed', new Date(Date.now() + 3_600_000).toISOString());
-      await insert('completed-now', 'completed', null); // the trigger stamps now() + 24 h
-      await insert('old-pending', 'pending', new Date(Date.now() - 86_400_000).toISOString(), `now() - interval '30 days'`);
+      await insert('old-pending', 'pending', null, `now() - interval '30 days'`);
       await insert('old-processing', 'processing', null, `now() - interval '30 days'`);
       await insert('dead-letter', 'failed', null, `now() - interval '30 days'`);
 
-      const expiry = await admin.query<{ client_message_id: string; expires: boolean }>(
-        `select client_message_id, expires_at is not null as expires from message_queue where customer_id = $1
-          order by client_message_id`,
-        [customerId],
-      );
-      // A live or dead-lettered message never expires, whatever the writer asked for.
-      expect(expiry.filter((r) => !r.expires).map((r) => r.client_message_id)).toEqual([
-        'dead-letter',
-        'old-pending',
-        'old-processing',
-      ]);
+      // Only a completed message may expire, and it must: a live or dead-lettered message never does.
+      await expect(insert('pending-with-expiry', 'pending', new Date().toISOString())).rejects.toMatchObject({ code: '23514' });
+      await expect(insert('completed-without-expiry', 'completed', null)).rejects.toMatchObject({ code: '23514' });
 
       const firstBatch = await admin.query<{ n: number }>(
         'select cleanup_expired_message_queue(p_batch_size => 2, p_max_batches => 1) as n',
@@ -200,7 +193,6 @@ describe.each(Object.keys(backends))('schema on %s', (kind) => {
         [customerId],
       );
       expect(left.map((r) => r.client_message_id)).toEqual([
-        'completed-now',
         'dead-letter',
         'fresh-completed',
         'old-pending',
