@@ -15,17 +15,17 @@ export const sessionIdSchema = z
   .string()
   .min(8)
   .max(128)
-  .regex(/^[A-Za-z0-9_-]+$/, 'sessionId: letters, digits, _ and - only');
+  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 export const clientMessageIdSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'clientMessageId: letters, digits, _ . : and - only');
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : and - only');
 export const messageTextSchema = z
   .string()
   .trim()
-  .min(1, 'text: must not be empty')
-  .max(4000, 'text: at most 4000 characters');
+  .min(1, 'must not be empty')
+  .max(4000, 'at most 4000 characters');
 
 export const enqueueInputSchema = z.object({
   customerId: z.uuid(),
@@ -40,8 +40,8 @@ export const enqueueInputSchema = z.object({
         }),
       }),
     )
-    .min(1, 'messages: at least one')
-    .max(100, 'messages: at most 100 per request'),
+    .min(1, 'at least one')
+    .max(100, 'at most 100 per request'),
 });
 export type EnqueueInput = z.input<typeof enqueueInputSchema>;
 

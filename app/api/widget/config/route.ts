@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { authorizeWidget, publicKeySchema } from '@/lib/widget';
+import { preflight, widgetResponse } from '@/lib/widget/http';
+import { parseWith } from '@/lib/http';
+
+/** Called by embed.js on the customer's page: may the widget run here, and where is it? */
+export async function GET(request: Request) {
+  return widgetResponse(
+    request,
+    async ({ db, req }) => {
+      const { key } = parseWith(z.object({ key: publicKeySchema }), {
+        key: new URL(request.url).searchParams.get('key') ?? undefined,
+      });
+      const customer = await authorizeWidget(db, key, req);
+      return { name: customer.name, widgetUrl: `${req.appOrigin}/widget?key=${encodeURIComponent(key)}` };
+    },
+    { publicAnswer: true },
+  );
+}
+
+export const OPTIONS = preflight;

@@ -1,0 +1,81 @@
+/**
+ * Shared pieces of route handlers: bounded JSON bodies, zod parsing with messages that name the
+ * field, and one mapping from failures to HTTP responses.
+ */
+import { z } from 'zod';
+import { DbError, isConnectionError } from '@/lib/db/errors';
+import { createLogger } from '@/lib/log';
+
+const log = createLogger('http');
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** Read a JSON body of at most `maxBytes` (413 beyond, 400 when it is not JSON). */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw new HttpError(413, 'body_too_large', `body: at most ${maxBytes} bytes`);
+  const reader = request.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = await reader?.read();
+    if (!chunk || chunk.done) break;
+    size += chunk.value.byteLength;
+    if (size > maxBytes) {
+      await reader?.cancel();
+      throw new HttpError(413, 'body_too_large', `body: at most ${maxBytes} bytes`);
+    }
+    chunks.push(chunk.value);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'body: not valid JSON');
+  }
+}
+
+/** Parse `value` with `schema`, or throw a 400 naming the first offending field. */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join('.');
+  throw new HttpError(400, 'invalid_request', field ? `${field}: ${issue.message}` : issue.message);
+}
+
+/**
+ * The response for a failure: HttpError as itself; bad arguments caught by the database as 400;
+ * an unreachable database as 503 with Retry-After (clients keep the request and retry); anything
+ * else as 500, logged with its cause and never shown to the client.
+ */
+export function errorResponse(error: unknown, headers: Record<string, string> = {}): Response {
+  if (error instanceof HttpError) {
+    return Response.json(
+      { error: { code: error.code, message: error.message } },
+      { status: error.status, headers: { ...headers, ...error.headers } },
+    );
+  }
+  if (error instanceof DbError && (error.code === '22023' || error.code === '22P02')) {
+    return Response.json({ error: { code: 'invalid_request', message: error.message } }, { status: 400, headers });
+  }
+  if (isConnectionError(error)) {
+    log.warn(`database unavailable: ${(error as Error).message}`);
+    return Response.json(
+      { error: { code: 'unavailable', message: 'temporarily unavailable, retry shortly' } },
+      { status: 503, headers: { ...headers, 'retry-after': '5' } },
+    );
+  }
+  log.error(`unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return Response.json({ error: { code: 'internal', message: 'internal error' } }, { status: 500, headers });
+}

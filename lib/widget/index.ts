@@ -1,0 +1,203 @@
+/**
+ * The widget-facing API: who may talk to it, and what it does. Route handlers in app/api/widget/
+ * only parse and respond; everything here is plain functions of (db, request facts, input).
+ *
+ * Authorisation: a customer's public key plus the origin of the page the widget is embedded in,
+ * which must be on the customer's allow-list. The browser tells us that origin, unforgeably by the
+ * embedding page's scripts:
+ *   - cross-origin calls (the embed loader on the customer's page, or the customer's own code)
+ *     carry it in `Origin`;
+ *   - the widget iframe is served from this app, so its calls are same-origin; it sends the
+ *     embedding origin it reads from `location.ancestorOrigins` / `document.referrer` in
+ *     `X-Omniops-Host-Origin`, and the iframe itself can only be framed by allowed origins
+ *     (CSP frame-ancestors, set in proxy.ts).
+ * Neither stops a non-browser client from sending any header it likes: that is what rate limits
+ * and idempotency are for.
+ */
+import { z } from 'zod';
+import type { Responder } from '@/lib/chat/responder';
+import { getCustomerByPublicKey, type Customer } from '@/lib/customers';
+import type { Db } from '@/lib/db/types';
+import { HttpError } from '@/lib/http';
+import { createLogger } from '@/lib/log';
+import {
+  clientMessageIdSchema,
+  enqueueMessages,
+  getSession,
+  messageTextSchema,
+  sessionIdSchema,
+  type ConversationMessage,
+  type QueueStatus,
+} from '@/lib/queue';
+import { processMessages } from '@/lib/queue/processor';
+
+const log = createLogger('widget');
+
+/** Largest accepted request body. @default 64 KiB */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export const publicKeySchema = z.string().regex(/^pk_[A-Za-z0-9]{16,64}$/, 'not a widget key');
+
+export interface WidgetRequest {
+  /** `Origin` of the request, if any. */
+  origin: string | null;
+  /** `X-Omniops-Host-Origin`: the page embedding the widget iframe. */
+  hostOrigin: string | null;
+  /** This app's own origin. */
+  appOrigin: string;
+}
+
+export function widgetRequestOf(request: Request): WidgetRequest {
+  return {
+    origin: request.headers.get('origin'),
+    hostOrigin: request.headers.get('x-omniops-host-origin'),
+    appOrigin: new URL(request.url).origin,
+  };
+}
+
+/** The origin the widget is embedded in: the request's own origin, unless it comes from our iframe. */
+export function embeddingOrigin(req: WidgetRequest): string | null {
+  return req.origin === null || req.origin === req.appOrigin ? req.hostOrigin : req.origin;
+}
+
+/** The customer of `key`, if the widget is embedded on one of its allowed origins; 403 otherwise. */
+export async function authorizeWidget(db: Db, key: string, req: WidgetRequest): Promise<Customer> {
+  const customer = await getCustomerByPublicKey(db, key);
+  if (!customer) throw new HttpError(403, 'unknown_key', 'key: no widget has this key');
+  const embedding = embeddingOrigin(req);
+  if (!embedding || !customer.allowedOrigins.includes(embedding)) {
+    throw new HttpError(
+      403,
+      'origin_not_allowed',
+      `this widget is not allowed on ${embedding ?? 'a page whose origin is unknown'}`,
+    );
+  }
+  return customer;
+}
+
+/**
+ * CORS headers for a cross-origin caller. `Origin` is echoed only when it is one of the
+ * customer's allowed origins (or, for the loader's config call, always: that answer is public).
+ */
+export function corsHeaders(origin: string | null, allowed: boolean): Record<string, string> {
+  if (!origin || !allowed) return { vary: 'Origin' };
+  return { 'access-control-allow-origin': origin, vary: 'Origin' };
+}
+
+export const PREFLIGHT_HEADERS = {
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'content-type, x-omniops-host-origin',
+  'access-control-max-age': '600',
+};
+
+// ---- messages -------------------------------------------------------------------------------
+
+export const sendSchema = z.object({
+  key: publicKeySchema,
+  sessionId: sessionIdSchema,
+  messages: z
+    .array(
+      z.object({
+        clientMessageId: clientMessageIdSchema,
+        text: messageTextSchema,
+        sentAt: z.iso.datetime({ offset: true }).optional(),
+      }),
+    )
+    .min(1, 'at least one message')
+    .max(100, 'at most 100 messages per request'),
+});
+
+export interface SentMessage {
+  clientMessageId: string;
+  status: QueueStatus;
+  position: number;
+}
+
+/**
+ * Queue the visitor's messages (idempotently on clientMessageId), then try to process the new ones
+ * right away. Once this returns, every message is durably queued: a failure of the inline
+ * processing only leaves them for the queue worker.
+ */
+export async function sendMessages(
+  db: Db,
+  customer: Customer,
+  input: z.output<typeof sendSchema>,
+  responder: Responder,
+): Promise<{ conversationId: string; messages: SentMessage[] }> {
+  const queued = await enqueueMessages(db, {
+    customerId: customer.id,
+    sessionId: input.sessionId,
+    messages: input.messages.map((m) => ({
+      clientMessageId: m.clientMessageId,
+      data: { text: m.text, ...(m.sentAt ? { sentAt: m.sentAt } : {}) },
+    })),
+  });
+  const fresh = queued.messages.filter((m) => m.created).map((m) => m.id);
+  let delivered = new Set<string>();
+  if (fresh.length > 0) {
+    try {
+      delivered = new Set((await processMessages(db, responder, { ids: fresh })).delivered);
+    } catch (error) {
+      // Already durable; the process-queue task picks these up.
+      log.warn(`inline processing failed, left queued: ${(error as Error).message}`);
+    }
+  }
+  return {
+    conversationId: queued.conversationId,
+    messages: queued.messages.map((m) => ({
+      clientMessageId: m.clientMessageId,
+      status: delivered.has(m.id) ? 'completed' : m.status,
+      position: m.position,
+    })),
+  };
+}
+
+// ---- session state --------------------------------------------------------------------------
+
+export const pollSchema = z.object({
+  key: publicKeySchema,
+  sessionId: sessionIdSchema,
+  after: z.coerce.number().int().min(0).default(0),
+});
+
+export interface WidgetMessage {
+  role: ConversationMessage['role'];
+  content: string;
+  clientMessageId: string | null;
+  position: number;
+  createdAt: string;
+}
+
+export interface WidgetSessionState {
+  conversationStatus: 'open' | 'needs_staff' | 'closed' | null;
+  /** Conversation messages after the requested position, oldest first (at most 200). */
+  messages: WidgetMessage[];
+  /** The visitor's messages the server holds but has not delivered yet. */
+  outbox: { clientMessageId: string; status: QueueStatus; lastError: string | null; position: number }[];
+}
+
+/** A session's conversation after position `after`, and its undelivered messages. */
+export async function sessionState(
+  db: Db,
+  customer: Customer,
+  sessionId: string,
+  after: number,
+): Promise<WidgetSessionState> {
+  const state = await getSession(db, { customerId: customer.id, sessionId, afterPosition: after });
+  return {
+    conversationStatus: state.conversationStatus,
+    messages: state.messages.map(({ role, content, clientMessageId, position, createdAt }) => ({
+      role,
+      content,
+      clientMessageId,
+      position,
+      createdAt,
+    })),
+    outbox: state.outbox.map(({ clientMessageId, status, lastError, position }) => ({
+      clientMessageId,
+      status,
+      lastError,
+      position,
+    })),
+  };
+}

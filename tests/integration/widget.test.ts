@@ -1,0 +1,158 @@
+/**
+ * The widget API's domain functions on PGlite and PostgreSQL: authorisation by public key and the
+ * embedding page's origin, idempotent sends with inline processing, session state for polling.
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Responder } from '@/lib/chat/responder';
+import { createCustomer, type Customer } from '@/lib/customers';
+import type { Db } from '@/lib/db/types';
+import { HttpError, parseWith, readJson } from '@/lib/http';
+import { authorizeWidget, embeddingOrigin, sendMessages, sendSchema, sessionState, type WidgetRequest } from '@/lib/widget';
+import { migratedPglite, migratedPostgres } from '../support/databases';
+
+const APP = 'https://chat.omniops.test';
+const SHOP = 'https://shop.example';
+const fromIframe = (host: string | null): WidgetRequest => ({ origin: APP, hostOrigin: host, appOrigin: APP });
+const fromPage = (origin: string | null): WidgetRequest => ({ origin, hostOrigin: null, appOrigin: APP });
+
+const echo: Responder = {
+  async respond(message) {
+    return { reply: { content: `You said: ${message.data.text}` }, needsStaff: false };
+  },
+};
+
+const backends: Record<string, () => Promise<{ db: Db; dispose(): Promise<void> }>> = {
+  pglite: async () => {
+    const db = await migratedPglite();
+    return { db, dispose: () => db.close() };
+  },
+  postgres: async () => {
+    const pg = await migratedPostgres();
+    return { db: pg.db, dispose: pg.dispose };
+  },
+};
+
+describe.each(Object.keys(backends))('widget API on %s', (kind) => {
+  let db: Db;
+  let dispose: () => Promise<void>;
+  let customer: Customer;
+
+  beforeAll(async () => {
+    ({ db, dispose } = await backends[kind]!());
+    ({ customer } = await createCustomer(db, { name: 'Shop', allowedOrigins: [SHOP, 'http://localhost:3000'] }));
+  });
+  afterAll(async () => {
+    await dispose?.();
+  });
+
+  it('knows which origin embeds the widget', () => {
+    expect(embeddingOrigin(fromIframe(SHOP))).toBe(SHOP);
+    expect(embeddingOrigin(fromPage(SHOP))).toBe(SHOP);
+    expect(embeddingOrigin({ origin: null, hostOrigin: SHOP, appOrigin: APP })).toBe(SHOP);
+    // A cross-origin caller cannot claim another host with the header.
+    expect(embeddingOrigin({ origin: 'https://evil.example', hostOrigin: SHOP, appOrigin: APP })).toBe('https://evil.example');
+  });
+
+  it('authorises only allowed origins of an existing key', async () => {
+    await expect(authorizeWidget(db, customer.publicKey, fromIframe(SHOP))).resolves.toMatchObject({ id: customer.id });
+    await expect(authorizeWidget(db, customer.publicKey, fromPage('http://localhost:3000'))).resolves.toMatchObject({
+      id: customer.id,
+    });
+    for (const req of [fromIframe('https://evil.example'), fromPage('https://shop.example.evil.test'), fromIframe(null)]) {
+      await expect(authorizeWidget(db, customer.publicKey, req)).rejects.toMatchObject({ status: 403, code: 'origin_not_allowed' });
+    }
+    await expect(authorizeWidget(db, `pk_${'0'.repeat(32)}`, fromIframe(SHOP))).rejects.toMatchObject({
+      status: 403,
+      code: 'unknown_key',
+    });
+  });
+
+  it('sends idempotently, processes inline, and serves replies by position', async () => {
+    const sessionId = crypto.randomBytes(12).toString('hex');
+    const input = parseWith(sendSchema, {
+      key: customer.publicKey,
+      sessionId,
+      messages: [
+        { clientMessageId: 'a', text: 'Do you ship to Norway?' },
+        { clientMessageId: 'b', text: 'And how long does it take?' },
+      ],
+    });
+    const first = await sendMessages(db, customer, input, echo);
+    expect(first.messages.map((m) => [m.clientMessageId, m.status])).toEqual([
+      ['a', 'completed'],
+      ['b', 'completed'],
+    ]);
+    // The same request again (the client never saw the answer): nothing new.
+    const again = await sendMessages(db, customer, input, echo);
+    expect(again.messages.map((m) => m.position)).toEqual(first.messages.map((m) => m.position));
+
+    const state = await sessionState(db, customer, sessionId, 0);
+    expect(state.messages.map((m) => [m.role, m.content])).toEqual([
+      ['visitor', 'Do you ship to Norway?'],
+      ['visitor', 'And how long does it take?'],
+      ['bot', 'You said: Do you ship to Norway?'],
+      ['bot', 'You said: And how long does it take?'],
+    ]);
+    expect(state.outbox).toEqual([]);
+    const later = await sessionState(db, customer, sessionId, state.messages[1]!.position);
+    expect(later.messages).toHaveLength(2);
+  });
+
+  it('keeps messages queued when the responder fails, and reports them in the outbox', async () => {
+    const sessionId = crypto.randomBytes(12).toString('hex');
+    const broken: Responder = {
+      async respond() {
+        throw new Error('upstream down');
+      },
+    };
+    const sent = await sendMessages(
+      db,
+      customer,
+      parseWith(sendSchema, { key: customer.publicKey, sessionId, messages: [{ clientMessageId: 'x', text: 'hello?' }] }),
+      broken,
+    );
+    expect(sent.messages[0]!.status).toBe('pending');
+    const state = await sessionState(db, customer, sessionId, 0);
+    expect(state.outbox).toEqual([
+      { clientMessageId: 'x', status: 'pending', lastError: expect.stringContaining('upstream down'), position: expect.any(Number) },
+    ]);
+  });
+});
+
+describe('request bodies', () => {
+  const request = (body: BodyInit, headers: Record<string, string> = {}) =>
+    new Request('https://app.test/api/widget/messages', { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
+
+  it('reads JSON up to the limit and refuses more with 413', async () => {
+    await expect(readJson(request('{"a":1}'), 100)).resolves.toEqual({ a: 1 });
+    await expect(readJson(request('x'.repeat(101)), 100)).rejects.toMatchObject({ status: 413 });
+    await expect(readJson(request('{}', { 'content-length': '1000000' }), 100)).rejects.toMatchObject({ status: 413 });
+    const streamed = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(50)));
+        controller.close();
+      },
+    });
+    await expect(readJson(request(streamed), 100)).rejects.toMatchObject({ status: 413 });
+    await expect(readJson(request('{nope'), 100)).rejects.toMatchObject({ status: 400, code: 'invalid_json' });
+  });
+
+  it('names the offending field', () => {
+    const attempt = (value: unknown) => {
+      try {
+        parseWith(sendSchema, value);
+      } catch (error) {
+        expect(error).toBeInstanceOf(HttpError);
+        return (error as HttpError).message;
+      }
+      throw new Error('expected a refusal');
+    };
+    const base = { key: `pk_${'a'.repeat(32)}`, sessionId: 'session-123', messages: [{ clientMessageId: 'm1', text: 'hi' }] };
+    expect(attempt({ ...base, key: 'sk_live' })).toBe('key: not a widget key');
+    expect(attempt({ ...base, messages: [] })).toBe('messages: at least one message');
+    expect(attempt({ ...base, messages: [{ clientMessageId: 'm1', text: '' }] })).toBe('messages.0.text: must not be empty');
+    expect(attempt({ ...base, messages: [{ clientMessageId: 'm 1', text: 'x' }] })).toMatch(/^messages\.0\.clientMessageId: /);
+    expect(attempt({ ...base, sessionId: undefined })).toMatch(/^sessionId: /);
+  });
+});
