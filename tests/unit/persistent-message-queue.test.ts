@@ -1,0 +1,284 @@
+import { describe, expect, it } from 'vitest';
+import { MessageQueue } from '@/lib/chat-widget/storage/message-queue';
+import {
+  DEFAULT_BACKOFF,
+  PersistentMessageQueue,
+  backoffDelay,
+  type LockManagerLike,
+  type PersistentMessageQueueOptions,
+  type QueueMessage,
+  type SendOutcome,
+} from '@/lib/chat-widget/storage/persistent-message-queue';
+import { createSafeStorage } from '@/lib/utils/storage';
+import { TestStorage } from '../support/web-storage';
+
+const message = (n: number): QueueMessage => ({ type: 'chat', key: `m-${n}`, value: `hello ${n}`, timestamp: 1_000 + n });
+
+/** A clock that sleeps by moving forward, recording every wait. */
+function clock() {
+  const c = {
+    time: 1_700_000_000_000,
+    sleeps: [] as number[],
+    now: () => c.time,
+    sleep: async (ms: number) => {
+      c.sleeps.push(ms);
+      c.time += ms;
+    },
+  };
+  return c;
+}
+
+/** Web Locks semantics in one process: one holder per name, the others wait in order. */
+function lockManager(): LockManagerLike {
+  const tails = new Map<string, Promise<unknown>>();
+  return {
+    request<T>(name: string, callback: () => Promise<T>): Promise<T> {
+      const previous = tails.get(name) ?? Promise.resolve();
+      const run = previous.then(callback, callback);
+      tails.set(name, run.catch(() => undefined));
+      return run;
+    },
+  };
+}
+
+function setup(overrides: Partial<PersistentMessageQueueOptions> = {}, backing = new TestStorage()) {
+  const c = clock();
+  const queue = new PersistentMessageQueue({
+    enablePersistence: true,
+    customerId: 'cust',
+    sessionId: 'sess',
+    storage: createSafeStorage('local', () => backing),
+    locks: lockManager(),
+    isOnline: () => true,
+    now: c.now,
+    sleep: c.sleep,
+    ...overrides,
+  });
+  return { queue, clock: c, backing };
+}
+
+/** A server that records what it receives and acknowledges everything, or answers as scripted. */
+function server(script: SendOutcome['kind'][] = []) {
+  const received: string[][] = [];
+  const stored = new Set<string>();
+  const send = async (messages: QueueMessage[]): Promise<SendOutcome> => {
+    received.push(messages.map((m) => m.key));
+    const kind = script.shift() ?? 'ok';
+    if (kind === 'retry') return { kind, error: 'HTTP 503' };
+    if (kind === 'reject') return { kind, error: 'text: must not be empty' };
+    messages.forEach((m) => stored.add(m.key));
+    return { kind: 'ok', acknowledged: messages.map((m) => m.key) };
+  };
+  return { send, received, stored };
+}
+
+describe('MessageQueue', () => {
+  it('keeps send order and one entry per key', () => {
+    const q = new MessageQueue();
+    expect(q.enqueue(message(1))).toBe(true);
+    expect(q.enqueue(message(2))).toBe(true);
+    expect(q.enqueue(message(1))).toBe(false);
+    expect(q.all().map((m) => m.key)).toEqual(['m-1', 'm-2']);
+    expect(q.peek(1).map((m) => m.key)).toEqual(['m-1']);
+    expect(q.remove('m-1')).toBe(true);
+    expect(q.size).toBe(1);
+  });
+});
+
+describe('PersistentMessageQueue', () => {
+  it('stores each message durably before queueing it, one storage entry per message', async () => {
+    const { queue, backing } = setup();
+    expect(await queue.enqueue(message(1))).toEqual({ durable: true });
+    await queue.enqueue(message(2));
+    await queue.enqueue(message(1)); // the same key again: ignored
+    expect(queue.storageKind).toBe('local');
+    expect(backing.length).toBe(2);
+    expect(queue.entries().map((e) => [e.message.key, e.status])).toEqual([
+      ['m-1', 'queued'],
+      ['m-2', 'queued'],
+    ]);
+  });
+
+  it('replays in order, in batches, and forgets only what the server acknowledged', async () => {
+    const { queue, backing } = setup({ batchSize: 2 });
+    for (let i = 1; i <= 5; i++) await queue.enqueue(message(i));
+    const srv = server();
+    const acknowledged: string[] = [];
+    const report = await new PersistentMessageQueue({
+      enablePersistence: true,
+      customerId: 'cust',
+      sessionId: 'sess',
+      storage: createSafeStorage('local', () => backing),
+      locks: lockManager(),
+      isOnline: () => true,
+      batchSize: 2,
+      onAcknowledged: (keys) => acknowledged.push(...keys),
+    }).replayWithPersistence(srv.send);
+    expect(report).toEqual({ sent: 5, rejected: 0, stoppedBecause: 'empty' });
+    expect(srv.received).toEqual([['m-1', 'm-2'], ['m-3', 'm-4'], ['m-5']]);
+    expect(acknowledged).toEqual(['m-1', 'm-2', 'm-3', 'm-4', 'm-5']);
+    expect(backing.length).toBe(0);
+    queue.loadPersistedMessages(); // the first instance sees another "tab" finished them
+    expect(queue.entries()).toEqual([]);
+  });
+
+  it('retries with exponential backoff and marks the batch failed after 5 attempts', async () => {
+    const { queue, clock: c } = setup();
+    await queue.enqueue(message(1));
+    await queue.enqueue(message(2));
+    const srv = server(['retry', 'retry', 'retry', 'retry', 'retry']);
+    const report = await queue.replayWithPersistence(srv.send);
+    expect(report.stoppedBecause).toBe('gave-up');
+    expect(srv.received).toHaveLength(DEFAULT_BACKOFF.maxAttempts);
+    expect(c.sleeps).toEqual([1000, 2000, 4000, 8000]);
+    expect(queue.entries().map((e) => [e.status, e.attempts, e.error])).toEqual([
+      ['failed', 5, 'HTTP 503'],
+      ['failed', 5, 'HTTP 503'],
+    ]);
+
+    // The visitor presses "retry": a new round that succeeds.
+    queue.retry();
+    expect(await queue.replayWithPersistence(srv.send)).toEqual({ sent: 2, rejected: 0, stoppedBecause: 'empty' });
+    expect(srv.stored).toEqual(new Set(['m-1', 'm-2']));
+  });
+
+  it('caps the backoff at 32 s and honours a longer Retry-After', async () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelay(n))).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 32000, 32000]);
+    const { queue, clock: c } = setup();
+    await queue.enqueue(message(1));
+    let calls = 0;
+    await queue.replayWithPersistence(async (messages) => {
+      if (calls++ === 0) return { kind: 'retry', error: 'HTTP 429', retryAfterMs: 20_000 };
+      return { kind: 'ok', acknowledged: messages.map((m) => m.key) };
+    });
+    expect(c.sleeps).toEqual([20_000]);
+  });
+
+  it('never retries a permanent rejection on its own, and goes on with the next messages', async () => {
+    const { queue } = setup({ batchSize: 1 });
+    for (let i = 1; i <= 3; i++) await queue.enqueue(message(i));
+    const srv = server(['ok', 'reject', 'ok']);
+    expect(await queue.replayWithPersistence(srv.send)).toEqual({ sent: 2, rejected: 1, stoppedBecause: 'empty' });
+    expect(srv.received).toEqual([['m-1'], ['m-2'], ['m-3']]);
+    expect(queue.entries().map((e) => [e.message.key, e.status, e.error])).toEqual([['m-2', 'rejected', 'text: must not be empty']]);
+    expect(await queue.replayWithPersistence(srv.send)).toEqual({ sent: 0, rejected: 0, stoppedBecause: 'empty' });
+    expect(srv.received).toHaveLength(3);
+  });
+
+  it('treats a thrown sender error as retryable', async () => {
+    const { queue } = setup();
+    await queue.enqueue(message(1));
+    let calls = 0;
+    const report = await queue.replayWithPersistence(async (messages) => {
+      if (calls++ === 0) throw new TypeError('Failed to fetch');
+      return { kind: 'ok', acknowledged: messages.map((m) => m.key) };
+    });
+    expect(report.sent).toBe(1);
+  });
+
+  it('waits while offline and keeps every message', async () => {
+    let online = false;
+    const { queue } = setup({ isOnline: () => online });
+    for (let i = 1; i <= 3; i++) await queue.enqueue(message(i));
+    const srv = server();
+    expect((await queue.replayWithPersistence(srv.send)).stoppedBecause).toBe('offline');
+    expect(srv.received).toEqual([]);
+    online = true;
+    expect(await queue.replayWithPersistence(srv.send)).toEqual({ sent: 3, rejected: 0, stoppedBecause: 'empty' });
+  });
+
+  it('survives a reload: a new instance loads the stored messages in order, an interrupted send included', async () => {
+    const backing = new TestStorage();
+    const first = setup({}, backing).queue;
+    for (let i = 1; i <= 3; i++) await first.enqueue(message(i));
+    // The page dies while m-1..m-3 are in flight: storage still has them.
+    const hang = first.replayWithPersistence(() => new Promise<SendOutcome>(() => {}));
+    void hang;
+
+    const reloaded = setup({}, backing).queue;
+    expect(reloaded.loadPersistedMessages().map((m) => m.key)).toEqual(['m-1', 'm-2', 'm-3']);
+    const srv = server();
+    await reloaded.replayWithPersistence(srv.send);
+    expect(srv.received).toEqual([['m-1', 'm-2', 'm-3']]);
+    expect(backing.length).toBe(0);
+  });
+
+  it('starts a new round on load for messages that had failed', async () => {
+    const backing = new TestStorage();
+    const first = setup({}, backing).queue;
+    await first.enqueue(message(1));
+    await first.replayWithPersistence(server(['retry', 'retry', 'retry', 'retry', 'retry']).send);
+    expect(first.entries()[0]!.status).toBe('failed');
+    const reloaded = setup({}, backing).queue;
+    reloaded.loadPersistedMessages();
+    expect(reloaded.entries().map((e) => [e.status, e.attempts])).toEqual([['queued', 0]]);
+  });
+
+  it('lets one tab replay at a time and never sends a message twice', async () => {
+    const backing = new TestStorage();
+    const locks = lockManager();
+    const tabA = setup({ locks }, backing).queue;
+    const tabB = setup({ locks }, backing).queue;
+    for (let i = 1; i <= 4; i++) await tabA.enqueue(message(i));
+    for (let i = 5; i <= 6; i++) await tabB.enqueue(message(i));
+    const srv = server();
+    const [a, b] = await Promise.all([tabA.replayWithPersistence(srv.send), tabB.replayWithPersistence(srv.send)]);
+    const sent = srv.received.flat();
+    expect(sent.sort()).toEqual(['m-1', 'm-2', 'm-3', 'm-4', 'm-5', 'm-6']);
+    expect(new Set(sent).size).toBe(6);
+    expect(a.sent + b.sent).toBe(6);
+    expect(backing.length).toBe(0);
+  });
+
+  it('falls back to a lease in storage without Web Locks', async () => {
+    const backing = new TestStorage();
+    const tabA = setup({ locks: null }, backing).queue;
+    const tabB = setup({ locks: null }, backing).queue;
+    await tabA.enqueue(message(1));
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const first = tabA.replayWithPersistence(async (messages) => {
+      await slow;
+      return { kind: 'ok', acknowledged: messages.map((m) => m.key) };
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await tabB.replayWithPersistence(server().send)).toEqual({ sent: 0, rejected: 0, stoppedBecause: 'locked' });
+    release();
+    expect((await first).sent).toBe(1);
+  });
+
+  it('keeps messages in memory, and says so, when storage is unavailable', async () => {
+    const blocked = new TestStorage();
+    blocked.blocked = true;
+    const { queue } = setup({}, blocked);
+    expect(queue.storageKind).toBe('memory');
+    expect(await queue.enqueue(message(1))).toEqual({ durable: false });
+    expect(await queue.replayWithPersistence(server().send)).toMatchObject({ sent: 1 });
+
+    const off = new PersistentMessageQueue({ enablePersistence: false, customerId: 'c', sessionId: 's', locks: null });
+    expect(off.storageKind).toBe('memory');
+  });
+
+  it('wakes up from a backoff wait when told the network is back', async () => {
+    const realSleeps: number[] = [];
+    const { queue } = setup({
+      now: Date.now,
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve) => {
+          realSleeps.push(ms);
+          const t = setTimeout(resolve, ms);
+          signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        }),
+    });
+    await queue.enqueue(message(1));
+    const srv = server(['retry']);
+    const round = queue.replayWithPersistence(srv.send);
+    await new Promise((r) => setTimeout(r, 20));
+    queue.wake();
+    expect(await round).toMatchObject({ sent: 1 });
+    expect(realSleeps).toEqual([1000]);
+  });
+});
