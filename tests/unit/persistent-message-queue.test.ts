@@ -165,6 +165,20 @@ describe('PersistentMessageQueue', () => {
     expect(srv.received).toHaveLength(3);
   });
 
+  it('keeps and resends a message the server did not acknowledge', async () => {
+    const { queue, backing } = setup();
+    for (let i = 1; i <= 3; i++) await queue.enqueue(message(i));
+    const batches: string[][] = [];
+    await queue.replayWithPersistence(async (messages) => {
+      batches.push(messages.map((m) => m.key));
+      // The first answer covers only m-1 and m-3.
+      const acknowledged = batches.length === 1 ? ['m-1', 'm-3'] : messages.map((m) => m.key);
+      return { kind: 'ok', acknowledged };
+    });
+    expect(batches).toEqual([['m-1', 'm-2', 'm-3'], ['m-2']]);
+    expect(backing.length).toBe(0);
+  });
+
   it('treats a thrown sender error as retryable', async () => {
     const { queue } = setup();
     await queue.enqueue(message(1));
