@@ -1,17 +1,33 @@
 /**
  * Request interception (Next.js 16's successor of `middleware.ts`; runs on the Node.js runtime).
- * Gives every request an id for log correlation, sets baseline security headers, and guards the
- * dashboard and admin APIs: no valid admin session → redirect to /login (pages) or 401 (APIs).
+ * Gives every request an id for log correlation, sets baseline security headers, guards the
+ * dashboard and admin APIs (no valid admin session → redirect to /login for pages, 401 for APIs),
+ * and lets only a customer's allowed origins frame its widget (CSP frame-ancestors).
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
 import { getConfig } from '@/lib/config';
+import { getCustomerByPublicKey } from '@/lib/customers';
+import { resolveDb } from '@/lib/db/resolve';
+import { frameAncestors, publicKeySchema } from '@/lib/widget';
+
+async function widgetFrameAncestors(key: string | null): Promise<string> {
+  const parsed = publicKeySchema.safeParse(key);
+  if (!parsed.success) return "'none'";
+  try {
+    return frameAncestors(await getCustomerByPublicKey(await resolveDb(getConfig()), parsed.data));
+  } catch {
+    // Database unreachable: the cached widget (service worker) still works top-level; framing
+    // falls back to the strictest policy rather than an open one.
+    return "'none'";
+  }
+}
 
 function isGuarded(pathname: string): boolean {
   return pathname === '/dashboard' || pathname.startsWith('/dashboard/') || pathname.startsWith('/api/admin/');
 }
 
-export function proxy(request: NextRequest) {
+export async function proxy(request: NextRequest) {
   const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
   const { pathname, search } = request.nextUrl;
 
@@ -29,6 +45,12 @@ export function proxy(request: NextRequest) {
     headers.set('x-request-id', requestId);
     response = NextResponse.next({ request: { headers } });
   }
+  if (pathname === '/widget') {
+    const ancestors = await widgetFrameAncestors(request.nextUrl.searchParams.get('key'));
+    response.headers.set('content-security-policy', `frame-ancestors ${ancestors}`);
+  } else {
+    response.headers.set('x-frame-options', 'DENY');
+  }
   response.headers.set('x-request-id', requestId);
   response.headers.set('x-content-type-options', 'nosniff');
   response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');
@@ -37,5 +59,5 @@ export function proxy(request: NextRequest) {
 
 export const config = {
   // Everything except Next's static assets.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg).*)'],
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg|embed.js|widget-sw.js).*)'],
 };

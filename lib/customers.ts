@@ -51,6 +51,13 @@ export async function createCustomer(db: Db, input: CustomerInput): Promise<{ cu
   return db.rpc('customers_create', customerInputSchema.parse(input));
 }
 
+/** The demo tenant `npm start` seeds into the embedded database (fixed id: seeding is idempotent). */
+export const DEMO_CUSTOMER_ID = '00000000-0000-4000-8000-00000000de00';
+
+export async function getCustomer(db: Db, id: string): Promise<Customer | null> {
+  return db.rpc('customers_get', { id });
+}
+
 export async function getCustomerByPublicKey(db: Db, publicKey: string): Promise<Customer | null> {
   return db.rpc('customers_get_by_public_key', { publicKey });
 }

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolveAdminToken } from '@/lib/admin-token';
 import { getConfig, loadEnvFiles, type Config } from '@/lib/config';
-import { createCustomer } from '@/lib/customers';
+import { DEMO_CUSTOMER_ID, createCustomer } from '@/lib/customers';
 import { loadMigrations, migrate, migrationStatus } from '@/lib/db/migrations';
 import { embeddedDbPath, openAdminDb, primaryKind } from '@/lib/db/resolve';
 import { createLogger } from '@/lib/log';
@@ -22,9 +22,6 @@ import { createLogger } from '@/lib/log';
 const log = createLogger('start');
 const root = process.cwd();
 const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
-
-/** The demo tenant seeded into the embedded database: fixed id, so seeding is idempotent. */
-const DEMO_CUSTOMER_ID = '00000000-0000-4000-8000-00000000de00';
 
 /** Inputs of `next build`: a change to any of them (by path, size or mtime) means a rebuild. */
 const BUILD_INPUTS = ['app', 'lib', 'public', 'proxy.ts', 'instrumentation.ts', 'next.config.ts', 'package.json', 'tsconfig.json'];

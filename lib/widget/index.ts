@@ -39,7 +39,10 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const publicKeySchema = z.string().regex(/^pk_[A-Za-z0-9]{16,64}$/, 'not a widget key');
 
 export interface WidgetRequest {
-  /** `Origin` of the request, if any. */
+  /**
+   * The calling page's origin: `Origin`, or — browsers omit `Origin` on same-origin GETs — the
+   * origin of `Referer`.
+   */
   origin: string | null;
   /** `X-Omniops-Host-Origin`: the page embedding the widget iframe. */
   hostOrigin: string | null;
@@ -47,9 +50,18 @@ export interface WidgetRequest {
   appOrigin: string;
 }
 
+function originOf(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
 export function widgetRequestOf(request: Request): WidgetRequest {
   return {
-    origin: request.headers.get('origin'),
+    origin: request.headers.get('origin') ?? originOf(request.headers.get('referer')),
     hostOrigin: request.headers.get('x-omniops-host-origin'),
     appOrigin: new URL(request.url).origin,
   };
@@ -73,6 +85,15 @@ export async function authorizeWidget(db: Db, key: string, req: WidgetRequest): 
     );
   }
   return customer;
+}
+
+/**
+ * The CSP `frame-ancestors` of the widget iframe: only the customer's allowed origins may frame it
+ * (`'none'` for an unknown key or a customer without origins).
+ */
+export function frameAncestors(customer: Customer | null): string {
+  const origins = customer?.allowedOrigins ?? [];
+  return origins.length > 0 ? origins.join(' ') : "'none'";
 }
 
 /**

@@ -387,6 +387,47 @@ begin
 end
 $$;
 
+-- conversation_reply({ conversationId, customerId?, role?, content, clientMessageId, metadata? })
+--   → { message, created }
+-- A staff (default) or bot reply, idempotent on clientMessageId within the conversation. A staff
+-- reply takes a conversation that waited for staff back to open. customerId, when given, must own
+-- the conversation (else P0002, as for an unknown conversation).
+create function public.conversation_reply(jsonb) returns jsonb
+language plpgsql
+as $$
+declare
+  p alias for $1;
+  v_role text := coalesce(p ->> 'role', 'staff');
+  v_conversation public.conversations;
+  v_message public.messages;
+begin
+  if v_role not in ('staff', 'bot') then
+    raise exception using errcode = '22023', message = 'role: must be staff or bot';
+  end if;
+  select c.* into v_conversation from public.conversations c
+   where c.id = private.arg_text(p, 'conversationId')::uuid
+     and (p ->> 'customerId' is null or c.customer_id = (p ->> 'customerId')::uuid);
+  if not found then
+    raise exception using errcode = 'P0002', message = 'conversationId: no such conversation';
+  end if;
+  insert into public.messages (conversation_id, customer_id, role, content, client_message_id, metadata)
+  values (v_conversation.id, v_conversation.customer_id, v_role, private.arg_text(p, 'content'),
+          private.arg_text(p, 'clientMessageId'), coalesce(p -> 'metadata', '{}'))
+  on conflict (conversation_id, client_message_id) do nothing
+  returning * into v_message;
+  if v_message.id is null then
+    select m.* into strict v_message from public.messages m
+     where m.conversation_id = v_conversation.id and m.client_message_id = p ->> 'clientMessageId';
+    return jsonb_build_object('message', private.message_json(v_message), 'created', false);
+  end if;
+  update public.conversations c
+     set last_message_at = now(),
+         status = case when v_role = 'staff' and c.status = 'needs_staff' then 'open' else c.status end
+   where c.id = v_conversation.id;
+  return jsonb_build_object('message', private.message_json(v_message), 'created', true);
+end
+$$;
+
 -- queue_stats({ customerId? }) → { pending, processing, completed, failed }
 create function public.queue_stats(jsonb) returns jsonb
 language sql stable

@@ -1,4 +1,5 @@
 -- Rollback of 20261122020000_message_queue_api.sql.
+drop function if exists public.conversation_reply(jsonb);
 drop function if exists public.queue_stats(jsonb);
 drop function if exists public.queue_session(jsonb);
 drop function if exists public.queue_deliver(jsonb);

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Responder } from '@/lib/chat/responder';
+import { replyToConversation } from '@/lib/conversations';
 import { createCustomer, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { HttpError, parseWith, readJson } from '@/lib/http';
@@ -97,6 +98,31 @@ describe.each(Object.keys(backends))('widget API on %s', (kind) => {
     expect(state.outbox).toEqual([]);
     const later = await sessionState(db, customer, sessionId, state.messages[1]!.position);
     expect(later.messages).toHaveLength(2);
+  });
+
+  it('delivers a staff reply to the session, once, and reopens a conversation waiting for staff', async () => {
+    const sessionId = crypto.randomBytes(12).toString('hex');
+    const handoff: Responder = { respond: async () => ({ needsStaff: true }) };
+    const { conversationId } = await sendMessages(
+      db,
+      customer,
+      parseWith(sendSchema, { key: customer.publicKey, sessionId, messages: [{ clientMessageId: 'q', text: 'Is anyone there?' }] }),
+      handoff,
+    );
+    expect((await sessionState(db, customer, sessionId, 0)).conversationStatus).toBe('needs_staff');
+    const reply = { conversationId, content: 'Yes — how can I help?', clientMessageId: 'staff-1' };
+    const first = await replyToConversation(db, reply);
+    expect(first).toMatchObject({ created: true, message: { role: 'staff', content: 'Yes — how can I help?' } });
+    expect(await replyToConversation(db, reply)).toEqual({ created: false, message: first.message });
+
+    const state = await sessionState(db, customer, sessionId, 0);
+    expect(state.conversationStatus).toBe('open');
+    expect(state.messages.map((m) => [m.role, m.content])).toEqual([
+      ['visitor', 'Is anyone there?'],
+      ['staff', 'Yes — how can I help?'],
+    ]);
+    const other = await createCustomer(db, { name: 'Other' });
+    await expect(replyToConversation(db, { ...reply, customerId: other.customer.id })).rejects.toMatchObject({ code: 'P0002' });
   });
 
   it('keeps messages queued when the responder fails, and reports them in the outbox', async () => {

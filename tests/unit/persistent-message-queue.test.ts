@@ -112,7 +112,7 @@ describe('PersistentMessageQueue', () => {
       locks: lockManager(),
       isOnline: () => true,
       batchSize: 2,
-      onAcknowledged: (keys) => acknowledged.push(...keys),
+      onAcknowledged: (messages) => acknowledged.push(...messages.map((m) => m.key)),
     }).replayWithPersistence(srv.send);
     expect(report).toEqual({ sent: 5, rejected: 0, stoppedBecause: 'empty' });
     expect(srv.received).toEqual([['m-1', 'm-2'], ['m-3', 'm-4'], ['m-5']]);

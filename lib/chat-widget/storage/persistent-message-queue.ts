@@ -88,8 +88,8 @@ export interface PersistentMessageQueueOptions {
   isOnline?: () => boolean;
   /** Called with the whole outbox, in order, after every change. */
   onChange?: (entries: OutboxEntry[]) => void;
-  /** Called with the keys the server acknowledged. */
-  onAcknowledged?: (keys: string[]) => void;
+  /** Called with the messages the server acknowledged (they have left the outbox). */
+  onAcknowledged?: (messages: QueueMessage[]) => void;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -148,7 +148,7 @@ export class PersistentMessageQueue {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly onChange?: (entries: OutboxEntry[]) => void;
-  private readonly onAcknowledged?: (keys: string[]) => void;
+  private readonly onAcknowledged?: (messages: QueueMessage[]) => void;
   private readonly tabId = Math.random().toString(36).slice(2);
   private counter = 0;
   private running: Promise<ReplayReport> | undefined;
@@ -181,7 +181,14 @@ export class PersistentMessageQueue {
 
   /** The outbox, in send order. */
   entries(): OutboxEntry[] {
-    return this.memory.all().map(({ key: _key, ...entry }) => entry);
+    return this.memory.all().map(({ message, seq, status, attempts, nextAttemptAt, error }) => ({
+      message,
+      seq,
+      status,
+      attempts,
+      nextAttemptAt,
+      error,
+    }));
   }
 
   /**
@@ -282,18 +289,20 @@ export class PersistentMessageQueue {
       }
       if (outcome.kind === 'ok') {
         const acknowledged = new Set(outcome.acknowledged);
+        const done: QueueMessage[] = [];
         for (const entry of batch) {
           if (acknowledged.has(entry.key)) {
             this.memory.remove(entry.key);
             this.durableKeys.delete(entry.key);
             this.storage.removeItem(this.prefix + entry.key);
-            report.sent++;
+            done.push(entry.message);
           } else {
             entry.status = 'queued'; // not in the answer: send it again
           }
         }
+        report.sent += done.length;
+        this.onAcknowledged?.(done);
         this.emit();
-        this.onAcknowledged?.([...acknowledged]);
       } else if (outcome.kind === 'reject') {
         for (const entry of batch) Object.assign(entry, { status: 'rejected', error: outcome.error });
         batch.forEach((entry) => this.write(entry));

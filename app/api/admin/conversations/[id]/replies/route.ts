@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { replyInputSchema, replyToConversation } from '@/lib/conversations';
+import { getConfig } from '@/lib/config';
+import { DbError } from '@/lib/db/errors';
+import { resolveDb } from '@/lib/db/resolve';
+import { HttpError, errorResponse, parseWith, readJson } from '@/lib/http';
+
+/** A staff reply to a conversation (admin session required: proxy.ts). It reaches the visitor's widget on its next poll. */
+export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
+  try {
+    const { id } = parseWith(z.object({ id: z.uuid() }), await params);
+    const input = parseWith(replyInputSchema, await readJson(request, 64 * 1024));
+    const result = await replyToConversation(await resolveDb(getConfig()), { ...input, conversationId: id });
+    return Response.json(result, { status: result.created ? 201 : 200 });
+  } catch (error) {
+    if (error instanceof DbError && error.code === 'P0002') {
+      return errorResponse(new HttpError(404, 'not_found', error.message));
+    }
+    return errorResponse(error);
+  }
+}
