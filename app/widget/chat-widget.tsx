@@ -8,12 +8,9 @@
  * after the last position it has.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent } from 'react';
-import {
-  PersistentMessageQueue,
-  type OutboxEntry,
-} from '@/lib/chat-widget/storage/persistent-message-queue';
+import { openOutboxStore, type OutboxStore } from '@/lib/chat-widget/storage/outbox-store';
+import { PersistentMessageQueue, type OutboxEntry } from '@/lib/chat-widget/storage/persistent-message-queue';
 import { WidgetApiError, createWidgetApi, type WidgetApi } from '@/lib/chat-widget/transport';
-import { safeLocalStorage } from '@/lib/utils/storage';
 import type { WidgetMessage, WidgetSessionState } from '@/lib/widget';
 
 type Phase = 'starting' | 'ready' | 'not-allowed' | 'unavailable';
@@ -50,13 +47,16 @@ function hostOrigin(): string | null {
   }
 }
 
-/** The visitor's session id for this widget: created in the browser, so it exists even offline. */
-function sessionIdFor(key: string): string {
+/**
+ * The visitor's session id for this widget: created in the browser (so it exists even offline) and
+ * kept in the outbox's store, so a crash cannot separate queued messages from their session.
+ */
+async function sessionIdFor(store: OutboxStore, key: string): Promise<string> {
   const storageKey = `omniops:session:v1:${key}`;
-  const existing = safeLocalStorage.getItem(storageKey);
+  const existing = await store.get(storageKey);
   if (existing && /^[A-Za-z0-9_-]{8,128}$/.test(existing)) return existing;
   const created = crypto.randomUUID().replaceAll('-', '');
-  safeLocalStorage.setItem(storageKey, created);
+  await store.put(storageKey, created, { strict: true });
   return created;
 }
 
@@ -98,67 +98,76 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
   }, []);
 
   useEffect(() => {
-    const sessionId = sessionIdFor(widgetKey);
-    sessionRef.current = sessionId;
+    let stopped = false;
+    let queue: PersistentMessageQueue | undefined;
+    let poll: ReturnType<typeof setInterval> | undefined;
     const api = createWidgetApi({ baseUrl: window.location.origin, key: widgetKey, hostOrigin: hostOrigin() });
     apiRef.current = api;
-    const queue = new PersistentMessageQueue({
-      enablePersistence: true,
-      // The public key namespaces the outbox: the widget never learns the customer's id.
-      customerId: widgetKey,
-      sessionId,
-      onChange: (entries) => {
-        setOutbox(entries);
-        setStorageKind(queue.storageKind);
-      },
-      onAcknowledged: (messages) =>
-        setAcknowledged((current) => new Map([...current, ...messages.map((m) => [m.key, m.value] as const)])),
-    });
-    queueRef.current = queue;
-    queue.loadPersistedMessages(); // reports the outbox (and storage kind) through onChange
 
-    let stopped = false;
-    const start = async () => {
+    const startSession = async () => {
       try {
-        const state = await api.session<WidgetSessionState & { customer: { name: string } }>(sessionId);
+        const state = await api.session<WidgetSessionState & { customer: { name: string } }>(sessionRef.current);
         if (stopped) return;
         setTitle(state.customer.name);
         merge(state);
-        setPhase('ready');
       } catch (error) {
         if (stopped) return;
         if (error instanceof WidgetApiError && error.status === 403) {
           setProblem(error.message);
           setPhase('not-allowed');
-          queue.stop();
+          queue?.stop();
           return;
         }
         // Offline or the server is down: the outbox still takes messages.
-        setPhase('ready');
       }
       replay();
     };
-    void start();
-
     const onOnline = () => {
-      queue.wake();
+      queue?.wake();
       replay();
-      void start();
+      void startSession();
     };
-    window.addEventListener('online', onOnline);
-    const poll = setInterval(async () => {
-      if (document.visibilityState !== 'visible' || !navigator.onLine) return;
-      try {
-        merge(await api.poll<WidgetSessionState>(sessionId, lastPosition.current));
-      } catch {
-        // The next poll asks again from the same position.
-      }
-    }, POLL_MS);
+
+    void (async () => {
+      const store = await openOutboxStore();
+      const sessionId = await sessionIdFor(store, widgetKey);
+      if (stopped) return;
+      sessionRef.current = sessionId;
+      const q: PersistentMessageQueue = new PersistentMessageQueue({
+        enablePersistence: true,
+        store,
+        // The public key namespaces the outbox: the widget never learns the customer's id.
+        customerId: widgetKey,
+        sessionId,
+        onChange: (entries) => {
+          setOutbox(entries);
+          setStorageKind(q.storageKind);
+        },
+        onAcknowledged: (messages) =>
+          setAcknowledged((current) => new Map([...current, ...messages.map((m) => [m.key, m.value] as const)])),
+      });
+      queue = q;
+      queueRef.current = q;
+      await q.loadPersistedMessages(); // reports the outbox (and storage kind) through onChange
+      if (stopped) return;
+      setPhase('ready');
+      window.addEventListener('online', onOnline);
+      poll = setInterval(async () => {
+        if (document.visibilityState !== 'visible' || !navigator.onLine) return;
+        try {
+          merge(await api.poll<WidgetSessionState>(sessionId, lastPosition.current));
+        } catch {
+          // The next poll asks again from the same position.
+        }
+      }, POLL_MS);
+      await startSession();
+    })();
+
     return () => {
       stopped = true;
       clearInterval(poll);
       window.removeEventListener('online', onOnline);
-      queue.stop();
+      queue?.stop();
     };
   }, [widgetKey, merge, replay]);
 
@@ -201,8 +210,8 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
     replay();
   };
 
-  const retry = (key: string) => {
-    queueRef.current?.retry([key]);
+  const retry = async (key: string) => {
+    await queueRef.current?.retry([key]);
     replay();
   };
 
@@ -222,7 +231,7 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
         <h1>{title}</h1>
         {!online && <span className="widget-offline">offline — messages are kept and sent when you reconnect</span>}
       </header>
-      {storageKind === 'memory' && (
+      {phase === 'ready' && storageKind === 'memory' && (
         <p role="status" className="widget-warning">
           Your browser is not letting this chat store messages: anything not yet sent is lost if you reload.
         </p>
@@ -235,7 +244,7 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
             {item.state && (
               <span className="widget-state" title={item.error}>
                 {item.state === 'failed — retry' ? (
-                  <button type="button" onClick={() => retry(item.key)}>
+                  <button type="button" onClick={() => void retry(item.key)}>
                     failed — retry
                   </button>
                 ) : (
@@ -258,7 +267,7 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
           autoComplete="off"
           placeholder="Type a message…"
         />
-        <button type="submit" disabled={draft.trim() === ''}>
+        <button type="submit" disabled={phase !== 'ready' || draft.trim() === ''}>
           Send
         </button>
       </form>

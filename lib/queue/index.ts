@@ -21,11 +21,13 @@ export const clientMessageIdSchema = z
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : and - only');
+/** Text a person typed. NUL is refused here: PostgreSQL text and jsonb cannot hold it. */
 export const messageTextSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(4000, 'at most 4000 characters');
+  .max(4000, 'at most 4000 characters')
+  .refine((text) => !text.includes('\u0000'), 'must not contain NUL characters');
 
 export const enqueueInputSchema = z.object({
   customerId: z.uuid(),

@@ -9,6 +9,7 @@ import {
   type QueueMessage,
   type SendOutcome,
 } from '@/lib/chat-widget/storage/persistent-message-queue';
+import { webStorageOutboxStore } from '@/lib/chat-widget/storage/outbox-store';
 import { createSafeStorage } from '@/lib/utils/storage';
 import { TestStorage } from '../support/web-storage';
 
@@ -47,7 +48,7 @@ function setup(overrides: Partial<PersistentMessageQueueOptions> = {}, backing =
     enablePersistence: true,
     customerId: 'cust',
     sessionId: 'sess',
-    storage: createSafeStorage('local', () => backing),
+    store: webStorageOutboxStore(createSafeStorage('local', () => backing)),
     locks: lockManager(),
     isOnline: () => true,
     now: c.now,
@@ -91,6 +92,7 @@ describe('PersistentMessageQueue', () => {
     expect(await queue.enqueue(message(1))).toEqual({ durable: true });
     await queue.enqueue(message(2));
     await queue.enqueue(message(1)); // the same key again: ignored
+    await queue.ready();
     expect(queue.storageKind).toBe('local');
     expect(backing.length).toBe(2);
     expect(queue.entries().map((e) => [e.message.key, e.status])).toEqual([
@@ -108,7 +110,7 @@ describe('PersistentMessageQueue', () => {
       enablePersistence: true,
       customerId: 'cust',
       sessionId: 'sess',
-      storage: createSafeStorage('local', () => backing),
+      store: webStorageOutboxStore(createSafeStorage('local', () => backing)),
       locks: lockManager(),
       isOnline: () => true,
       batchSize: 2,
@@ -118,7 +120,7 @@ describe('PersistentMessageQueue', () => {
     expect(srv.received).toEqual([['m-1', 'm-2'], ['m-3', 'm-4'], ['m-5']]);
     expect(acknowledged).toEqual(['m-1', 'm-2', 'm-3', 'm-4', 'm-5']);
     expect(backing.length).toBe(0);
-    queue.loadPersistedMessages(); // the first instance sees another "tab" finished them
+    await queue.loadPersistedMessages(); // the first instance sees another "tab" finished them
     expect(queue.entries()).toEqual([]);
   });
 
@@ -137,7 +139,7 @@ describe('PersistentMessageQueue', () => {
     ]);
 
     // The visitor presses "retry": a new round that succeeds.
-    queue.retry();
+    await queue.retry();
     expect(await queue.replayWithPersistence(srv.send)).toEqual({ sent: 2, rejected: 0, stoppedBecause: 'empty' });
     expect(srv.stored).toEqual(new Set(['m-1', 'm-2']));
   });
@@ -210,7 +212,7 @@ describe('PersistentMessageQueue', () => {
     void hang;
 
     const reloaded = setup({}, backing).queue;
-    expect(reloaded.loadPersistedMessages().map((m) => m.key)).toEqual(['m-1', 'm-2', 'm-3']);
+    expect((await reloaded.loadPersistedMessages()).map((m) => m.key)).toEqual(['m-1', 'm-2', 'm-3']);
     const srv = server();
     await reloaded.replayWithPersistence(srv.send);
     expect(srv.received).toEqual([['m-1', 'm-2', 'm-3']]);
@@ -224,7 +226,7 @@ describe('PersistentMessageQueue', () => {
     await first.replayWithPersistence(server(['retry', 'retry', 'retry', 'retry', 'retry']).send);
     expect(first.entries()[0]!.status).toBe('failed');
     const reloaded = setup({}, backing).queue;
-    reloaded.loadPersistedMessages();
+    await reloaded.loadPersistedMessages();
     expect(reloaded.entries().map((e) => [e.status, e.attempts])).toEqual([['queued', 0]]);
   });
 
@@ -265,11 +267,13 @@ describe('PersistentMessageQueue', () => {
     const blocked = new TestStorage();
     blocked.blocked = true;
     const { queue } = setup({}, blocked);
+    await queue.ready();
     expect(queue.storageKind).toBe('memory');
     expect(await queue.enqueue(message(1))).toEqual({ durable: false });
     expect(await queue.replayWithPersistence(server().send)).toMatchObject({ sent: 1 });
 
     const off = new PersistentMessageQueue({ enablePersistence: false, customerId: 'c', sessionId: 's', locks: null });
+    await off.ready();
     expect(off.storageKind).toBe('memory');
   });
 

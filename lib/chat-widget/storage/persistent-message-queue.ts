@@ -2,8 +2,9 @@
  * PersistentMessageQueue (seed 001): the widget's outbox, which never loses a message the visitor
  * typed and never delivers one twice.
  *
- * - Every message is written to durable browser storage (through safeLocalStorage) before the UI
- *   shows it as queued — one storage entry per message, so a change never rewrites the queue.
+ * - Every message is written to durable browser storage (IndexedDB, else safeLocalStorage — see
+ *   outbox-store.ts) before the UI shows it as queued — one storage entry per message, so a change
+ *   never rewrites the queue.
  * - Replay sends in order, in batches, and removes a message only once the server acknowledged it.
  *   The server is idempotent on the message key, so every resend is safe; a crash or reload between
  *   sending and the acknowledgement just resends.
@@ -19,8 +20,9 @@
  * — here only an acknowledgement removes a message; and it never replays on reconnect in some
  * browsers (#3335) — here the widget replays on `online`, on load, and after every send.
  */
-import { createSafeStorage, safeLocalStorage, type SafeStorage, type StorageKind } from '@/lib/utils/storage';
+import { createSafeStorage } from '@/lib/utils/storage';
 import { MessageQueue, type QueueMessage } from './message-queue';
+import { openOutboxStore, webStorageOutboxStore, type OutboxStore, type OutboxStoreKind } from './outbox-store';
 
 export type { QueueMessage };
 
@@ -77,8 +79,8 @@ export interface PersistentMessageQueueOptions {
   customerId: string;
   sessionId: string;
   conversationId?: string;
-  /** @default safeLocalStorage (memory only when enablePersistence is false) */
-  storage?: SafeStorage;
+  /** @default openOutboxStore() — IndexedDB, else safeLocalStorage (memory only when enablePersistence is false) */
+  store?: OutboxStore | Promise<OutboxStore>;
   /** @default navigator.locks when available, else a lease kept in storage */
   locks?: LockManagerLike | null;
   backoff?: Partial<BackoffPolicy>;
@@ -136,7 +138,8 @@ export class PersistentMessageQueue {
   readonly customerId: string;
   readonly sessionId: string;
   readonly conversationId: string | undefined;
-  private readonly storage: SafeStorage;
+  private readonly opening: Promise<OutboxStore>;
+  private store: OutboxStore | undefined;
   private readonly prefix: string;
   private readonly memory = new MessageQueue<OutboxEntry & { key: string }>();
   /** Keys whose entry reached durable storage (so its absence there means another tab finished it). */
@@ -159,9 +162,11 @@ export class PersistentMessageQueue {
     this.customerId = options.customerId;
     this.sessionId = options.sessionId;
     this.conversationId = options.conversationId;
-    this.storage = options.enablePersistence
-      ? (options.storage ?? safeLocalStorage)
-      : createSafeStorage('local', () => undefined);
+    this.opening = Promise.resolve(
+      options.enablePersistence
+        ? (options.store ?? openOutboxStore())
+        : webStorageOutboxStore(createSafeStorage('local', () => undefined)),
+    ).then((store) => (this.store = store));
     this.prefix = `omniops:outbox:v1:${options.customerId}:${options.sessionId}:`;
     this.policy = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.batchSize = options.batchSize ?? 100;
@@ -174,9 +179,17 @@ export class PersistentMessageQueue {
     this.onAcknowledged = options.onAcknowledged;
   }
 
-  /** Where the outbox is kept: 'local' survives reloads and restarts, 'session' the tab, 'memory' nothing. */
-  get storageKind(): StorageKind {
-    return this.storage.kind;
+  /**
+   * Where the outbox is kept: 'indexeddb' and 'local' survive reloads and restarts (IndexedDB also a
+   * crash), 'session' only the tab, 'memory' nothing. 'memory' until the store has opened (ready()).
+   */
+  get storageKind(): OutboxStoreKind {
+    return this.store?.kind ?? 'memory';
+  }
+
+  /** Resolves once browser storage is open. */
+  async ready(): Promise<void> {
+    await this.opening;
   }
 
   /** The outbox, in send order. */
@@ -205,7 +218,8 @@ export class PersistentMessageQueue {
       attempts: 0,
       nextAttemptAt: 0,
     };
-    const result = this.write(entry);
+    const result = await this.write(entry, { strict: true });
+    if (this.memory.has(message.key)) return result; // enqueued concurrently while this one was writing
     this.memory.enqueue({ key: message.key, ...entry });
     this.emit();
     return result;
@@ -215,20 +229,19 @@ export class PersistentMessageQueue {
    * Load what storage holds (after a reload, a crash, or another tab's writes) into the queue. A
    * page load starts a new round, so messages that had failed are queued again.
    */
-  loadPersistedMessages(): QueueMessage[] {
-    this.syncFromStorage({ newRound: true });
+  async loadPersistedMessages(): Promise<QueueMessage[]> {
+    await this.syncFromStorage({ newRound: true });
     return this.entries().map((e) => e.message);
   }
 
   /** Queue failed or rejected messages again (all, or those with `keys`) for the next replay. */
-  retry(keys?: string[]): void {
-    for (const entry of this.memory.all()) {
-      if ((entry.status === 'failed' || entry.status === 'rejected') && (!keys || keys.includes(entry.key))) {
-        Object.assign(entry, { status: 'queued', attempts: 0, nextAttemptAt: 0, error: undefined });
-        this.write(entry);
-      }
-    }
+  async retry(keys?: string[]): Promise<void> {
+    const again = this.memory
+      .all()
+      .filter((e) => (e.status === 'failed' || e.status === 'rejected') && (!keys || keys.includes(e.key)));
+    for (const entry of again) Object.assign(entry, { status: 'queued', attempts: 0, nextAttemptAt: 0, error: undefined });
     this.emit();
+    await Promise.all(again.map((entry) => this.write(entry)));
   }
 
   /**
@@ -269,7 +282,7 @@ export class PersistentMessageQueue {
     }
     for (;;) {
       if (signal.aborted) return { ...report, stoppedBecause: 'stopped' };
-      this.syncFromStorage({ newRound: false });
+      await this.syncFromStorage({ newRound: false });
       if (!this.isOnline()) return { ...report, stoppedBecause: 'offline' };
       const due = this.memory.all().filter((e) => e.status === 'queued');
       if (due.length === 0) return report;
@@ -294,7 +307,6 @@ export class PersistentMessageQueue {
           if (acknowledged.has(entry.key)) {
             this.memory.remove(entry.key);
             this.durableKeys.delete(entry.key);
-            this.storage.removeItem(this.prefix + entry.key);
             done.push(entry.message);
           } else {
             entry.status = 'queued'; // not in the answer: send it again
@@ -303,11 +315,12 @@ export class PersistentMessageQueue {
         report.sent += done.length;
         this.onAcknowledged?.(done);
         this.emit();
+        await Promise.all(done.map((m) => this.store!.delete(this.prefix + m.key)));
       } else if (outcome.kind === 'reject') {
         for (const entry of batch) Object.assign(entry, { status: 'rejected', error: outcome.error });
-        batch.forEach((entry) => this.write(entry));
         report.rejected += batch.length;
         this.emit();
+        await Promise.all(batch.map((entry) => this.write(entry)));
       } else {
         const attempts = batch[0]!.attempts + 1;
         const gaveUp = attempts >= this.policy.maxAttempts;
@@ -319,34 +332,32 @@ export class PersistentMessageQueue {
             nextAttemptAt: gaveUp ? 0 : this.now() + delay,
             error: outcome.error,
           });
-          this.write(entry);
         }
         this.emit();
+        await Promise.all(batch.map((entry) => this.write(entry)));
         if (gaveUp) return { ...report, stoppedBecause: 'gave-up' };
       }
     }
   }
 
   private async withReplayLock(run: () => Promise<ReplayReport>): Promise<ReplayReport> {
+    const store = await this.opening;
     const name = `omniops-replay:${this.customerId}:${this.sessionId}`;
     if (this.locks) return this.locks.request(name, run);
     // No Web Locks: a lease in shared storage, taken only when free or expired.
     const leaseKey = `omniops:lease:v1:${this.customerId}:${this.sessionId}`;
-    const lease = this.parse<{ owner: string; expires: number }>(this.storage.getItem(leaseKey));
+    const lease = this.parse<{ owner: string; expires: number }>(await store.get(leaseKey));
     if (lease && lease.owner !== this.tabId && lease.expires > this.now()) {
       return { sent: 0, rejected: 0, stoppedBecause: 'locked' };
     }
-    this.storage.setItem(leaseKey, JSON.stringify({ owner: this.tabId, expires: this.now() + LEASE_MS }));
-    const renew = setInterval(() => {
-      this.storage.setItem(leaseKey, JSON.stringify({ owner: this.tabId, expires: this.now() + LEASE_MS }));
-    }, LEASE_MS / 3);
+    const take = () => store.put(leaseKey, JSON.stringify({ owner: this.tabId, expires: this.now() + LEASE_MS }));
+    await take();
+    const renew = setInterval(() => void take(), LEASE_MS / 3);
     try {
       return await run();
     } finally {
       clearInterval(renew);
-      if (this.parse<{ owner: string }>(this.storage.getItem(leaseKey))?.owner === this.tabId) {
-        this.storage.removeItem(leaseKey);
-      }
+      if (this.parse<{ owner: string }>(await store.get(leaseKey))?.owner === this.tabId) await store.delete(leaseKey);
     }
   }
 
@@ -354,17 +365,18 @@ export class PersistentMessageQueue {
    * Merge storage into memory: entries written by other tabs (or before a reload) join in send
    * order; durable entries that vanished from storage were acknowledged by another tab.
    */
-  private syncFromStorage({ newRound }: { newRound: boolean }): void {
+  private async syncFromStorage({ newRound }: { newRound: boolean }): Promise<void> {
+    const store = await this.opening;
     const stored = new Map<string, OutboxEntry>();
-    for (const key of this.storage.keys(this.prefix)) {
-      const entry = this.parse<StoredEntry>(this.storage.getItem(key));
+    for (const [, raw] of await store.list(this.prefix)) {
+      const entry = this.parse<StoredEntry>(raw);
       if (entry && entry.v === 1 && isQueueMessage(entry.message) && typeof entry.seq === 'number') {
         stored.set(entry.message.key, entry);
       }
     }
     let changed = false;
     // Absence from storage means "acknowledged by another tab" only while storage is readable.
-    const readable = this.storage.kind !== 'memory';
+    const readable = store.kind !== 'memory';
     for (const entry of this.memory.all()) {
       if (readable && this.durableKeys.has(entry.key) && !stored.has(entry.key) && entry.status !== 'sending') {
         this.memory.remove(entry.key);
@@ -391,10 +403,11 @@ export class PersistentMessageQueue {
     if (changed) this.emit();
   }
 
-  private write(entry: OutboxEntry): { durable: boolean } {
+  private async write(entry: OutboxEntry, options?: { strict?: boolean }): Promise<{ durable: boolean }> {
+    const store = await this.opening;
     const { message, seq, status, attempts, nextAttemptAt, error } = entry;
     const stored: StoredEntry = { v: 1, message, seq, status, attempts, nextAttemptAt, error };
-    const result = this.storage.setItem(this.prefix + message.key, JSON.stringify(stored));
+    const result = await store.put(this.prefix + message.key, JSON.stringify(stored), options);
     if (result.durable) this.durableKeys.add(message.key);
     return result;
   }
