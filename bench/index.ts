@@ -5,10 +5,12 @@
 import { loadEnvFiles } from '@/lib/config';
 import * as dbPort from './db-port';
 import * as queue from './queue';
+import * as widget from './widget';
 
 const benchmarks: Record<string, { run(): Promise<void> }> = {
   'db-port': dbPort,
   queue,
+  widget,
 };
 
 loadEnvFiles();

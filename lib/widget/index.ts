@@ -157,7 +157,7 @@ export async function sendMessages(
   let delivered = new Set<string>();
   if (fresh.length > 0) {
     try {
-      delivered = new Set((await processMessages(db, responder, { ids: fresh })).delivered);
+      delivered = new Set((await processMessages(db, responder, { ids: fresh, limit: fresh.length })).delivered);
     } catch (error) {
       // Already durable; the process-queue task picks these up.
       log.warn(`inline processing failed, left queued: ${(error as Error).message}`);

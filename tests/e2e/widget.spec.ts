@@ -95,11 +95,16 @@ test('(a) offline: 10 messages survive a reload and are delivered once, in order
   const key = await demoKey(request);
   const sessionId = await openWidget(page, key);
   // The service worker keeps the widget's page and assets, so it reloads without a network.
-  await page.waitForFunction(async () => {
-    await navigator.serviceWorker.ready;
-    const cached = await (await caches.open('omniops-widget-v1')).keys();
-    return navigator.serviceWorker.controller !== null && cached.length > 3;
-  });
+  // (Polled from here: page.waitForFunction does not await a predicate's promise.)
+  await expect
+    .poll(() =>
+      page.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+        const cached = await (await caches.open('omniops-widget-v1')).keys();
+        return navigator.serviceWorker.controller !== null && cached.length > 3;
+      }),
+    )
+    .toBe(true);
 
   await context.setOffline(true);
   const texts = Array.from({ length: 10 }, (_, i) => `offline message ${i + 1}`);

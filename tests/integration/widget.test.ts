@@ -100,6 +100,14 @@ describe.each(Object.keys(backends))('widget API on %s', (kind) => {
     expect(later.messages).toHaveLength(2);
   });
 
+  it('processes a whole batch of 100 inline', async () => {
+    const sessionId = crypto.randomBytes(12).toString('hex');
+    const messages = Array.from({ length: 100 }, (_, i) => ({ clientMessageId: `b-${i}`, text: `message ${i}` }));
+    const sent = await sendMessages(db, customer, parseWith(sendSchema, { key: customer.publicKey, sessionId, messages }), echo);
+    expect(sent.messages.filter((m) => m.status === 'completed')).toHaveLength(100);
+    expect((await sessionState(db, customer, sessionId, 0)).outbox).toEqual([]);
+  });
+
   it('delivers a staff reply to the session, once, and reopens a conversation waiting for staff', async () => {
     const sessionId = crypto.randomBytes(12).toString('hex');
     const handoff: Responder = { respond: async () => ({ needsStaff: true }) };

@@ -50,6 +50,12 @@ export function webStorageOutboxStore(storage: SafeStorage): OutboxStore {
 const DB_NAME = 'omniops-widget';
 const STORE = 'outbox';
 
+/** Keys starting with `prefix`: [prefix, prefix with its last character incremented). */
+export function prefixRange(prefix: string): IDBKeyRange {
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  return IDBKeyRange.bound(prefix, end, false, true);
+}
+
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
@@ -129,7 +135,7 @@ export async function openOutboxStore(fallback: SafeStorage = safeLocalStorage):
     async list(prefix) {
       const found = new Map<string, string>();
       try {
-        const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+        const range = prefixRange(prefix);
         const store = tx('readonly').objectStore(STORE);
         const [keys, values] = await Promise.all([request(store.getAllKeys(range)), request(store.getAll(range))]);
         keys.forEach((key, i) => found.set(String(key), String(values[i])));
