@@ -24,7 +24,10 @@ export default async function HomePage() {
         </dd>
         <dt>Ephemeral</dt>
         <dd>
-          <code>{health.cache.kind}</code>
+          <span className={health.cache.degraded ? 'status-bad' : 'status-ok'}>
+            {health.cache.degraded ? 'degraded — serving from memory' : 'ok'}
+          </span>{' '}
+          — <code>{health.cache.kind}</code> · since {health.cache.since}
         </dd>
       </dl>
       <p>
