@@ -2,15 +2,29 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
+import { appPort, redisAppPort, redisProxyPort } from './tests/e2e/servers';
 
 /**
  * e2e tests drive the real app, started the way users start it (`npm start`: build if needed,
  * migrate the embedded database, seed, serve) on a fresh data directory, in real Chromium.
  * `npx playwright install` cannot download browsers here: Debian's chromium is used when present.
  */
-const port = 3210;
+const port = appPort;
 const dataDir = path.join(os.tmpdir(), `omniops-e2e-${port}`);
 const systemChromium = '/usr/bin/chromium';
+
+// A second instance with REDIS_URL set, for the Redis-outage test (tests/e2e/cache-outage.spec.ts).
+const redisDataDir = path.join(os.tmpdir(), `omniops-e2e-${redisAppPort}`);
+
+/** The embedded default: no remote backend even if the calling shell has one configured. */
+const noRemoteBackends = {
+  DATABASE_URL: '',
+  NEXT_PUBLIC_SUPABASE_URL: '',
+  SUPABASE_SERVICE_ROLE_KEY: '',
+  REDIS_URL: '',
+  UPSTASH_REDIS_REST_URL: '',
+  UPSTASH_REDIS_REST_TOKEN: '',
+};
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -43,24 +57,34 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: `rm -rf ${dataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
-    url: `http://127.0.0.1:${port}/api/health`,
-    // The first run builds the app (once per run, not per test).
-    timeout: 600_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      PORT: String(port),
-      OMNIOPS_DATA_DIR: dataDir,
-      // The embedded default: no remote backend even if the calling shell has one configured.
-      DATABASE_URL: '',
-      NEXT_PUBLIC_SUPABASE_URL: '',
-      SUPABASE_SERVICE_ROLE_KEY: '',
-      REDIS_URL: '',
-      UPSTASH_REDIS_REST_URL: '',
-      UPSTASH_REDIS_REST_TOKEN: '',
+  // Started one after the other: the first builds the app, the second reuses the build.
+  webServer: [
+    {
+      command: `rm -rf ${dataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
+      url: `http://127.0.0.1:${port}/api/health`,
+      // The first run builds the app (once per run, not per test).
+      timeout: 600_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { PORT: String(port), OMNIOPS_DATA_DIR: dataDir, ...noRemoteBackends },
     },
-  },
+    {
+      command: `rm -rf ${redisDataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
+      url: `http://127.0.0.1:${redisAppPort}/api/health`,
+      timeout: 600_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        PORT: String(redisAppPort),
+        OMNIOPS_DATA_DIR: redisDataDir,
+        ...noRemoteBackends,
+        REDIS_URL: `redis://127.0.0.1:${redisProxyPort}`,
+        // Probe often, so the test sees recoveries in well under a second.
+        CACHE_PROBE_INTERVAL_MS: '200',
+        CACHE_KEY_PREFIX: 'omniops:e2e:',
+      },
+    },
+  ],
 });

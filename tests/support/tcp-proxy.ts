@@ -15,7 +15,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  /** Port to listen on. @default a free port */
+  listenPort = 0,
+): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let paused = false;
 
@@ -47,7 +51,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       });
     });
 
-  const port = await listen(0);
+  const port = await listen(listenPort);
   const cut = async () => {
     if (!server.listening) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
