@@ -11,7 +11,8 @@ export async function register() {
   const { resolveDb } = await import('@/lib/db/resolve');
   const { createLogger } = await import('@/lib/log');
   const { getRedisClientWithFallback } = await import('@/lib/cache/resolve');
-  createLogger('cache').info(`ephemeral tier: ${getRedisClientWithFallback(config).kind} (falls back to memory)`);
+  const cacheKind = getRedisClientWithFallback(config).kind;
+  createLogger('cache').info(`ephemeral tier: ${cacheKind === 'memory' ? 'memory' : `${cacheKind}, falling back to memory`}`);
   const log = createLogger('db');
   try {
     const db = await resolveDb(config);

@@ -26,6 +26,20 @@ const noRemoteBackends = {
   UPSTASH_REDIS_REST_TOKEN: '',
 };
 
+/** `npm start` on a fresh data directory, the way users start the app. */
+function npmStart(listenPort: number, appDataDir: string, env: Record<string, string>) {
+  return {
+    command: `rm -rf ${appDataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
+    url: `http://127.0.0.1:${listenPort}/api/health`,
+    // The first run builds the app (once per run, not per test).
+    timeout: 600_000,
+    reuseExistingServer: false,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: { PORT: String(listenPort), OMNIOPS_DATA_DIR: appDataDir, ...noRemoteBackends, ...env },
+  };
+}
+
 export default defineConfig({
   testDir: 'tests/e2e',
   fullyParallel: false,
@@ -59,32 +73,12 @@ export default defineConfig({
   ],
   // Started one after the other: the first builds the app, the second reuses the build.
   webServer: [
-    {
-      command: `rm -rf ${dataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
-      url: `http://127.0.0.1:${port}/api/health`,
-      // The first run builds the app (once per run, not per test).
-      timeout: 600_000,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      env: { PORT: String(port), OMNIOPS_DATA_DIR: dataDir, ...noRemoteBackends },
-    },
-    {
-      command: `rm -rf ${redisDataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
-      url: `http://127.0.0.1:${redisAppPort}/api/health`,
-      timeout: 600_000,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      env: {
-        PORT: String(redisAppPort),
-        OMNIOPS_DATA_DIR: redisDataDir,
-        ...noRemoteBackends,
-        REDIS_URL: `redis://127.0.0.1:${redisProxyPort}`,
-        // Probe often, so the test sees recoveries in well under a second.
-        CACHE_PROBE_INTERVAL_MS: '200',
-        CACHE_KEY_PREFIX: 'omniops:e2e:',
-      },
-    },
+    npmStart(port, dataDir, {}),
+    npmStart(redisAppPort, redisDataDir, {
+      REDIS_URL: `redis://127.0.0.1:${redisProxyPort}`,
+      // Probe often, so the test sees recoveries in well under a second.
+      CACHE_PROBE_INTERVAL_MS: '200',
+      CACHE_KEY_PREFIX: 'omniops:e2e:',
+    }),
   ],
 });

@@ -5,7 +5,6 @@
  *  2. the cost of an outage once the circuit is open: per-call latency of the fallback wrapper with
  *     an unreachable remote vs the memory store alone. Goal: ≤ 5 ms added at p99.
  */
-import net from 'node:net';
 import { FallbackCache } from '@/lib/cache/fallback';
 import { MemoryStore } from '@/lib/cache/memory';
 import { createRedisStore } from '@/lib/cache/redis';
@@ -13,6 +12,7 @@ import type { CacheStore } from '@/lib/cache/types';
 import { createUpstashStore } from '@/lib/cache/upstash';
 import { loadConfig } from '@/lib/config';
 import { deleteKeys, uniquePrefix } from '../tests/support/cache';
+import { freePort } from '../tests/support/services';
 import { startUpstashBridge } from '../tests/support/upstash-bridge';
 import { compare, latencies, median, percentile, printTable } from './harness';
 
@@ -37,17 +37,6 @@ async function throughputRows(name: string, subject: CacheStore, count: number):
     }
   }
   return rows;
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** p50/p99 of the wrapper with its circuit open vs memory alone, rounds interleaved. */
@@ -116,7 +105,7 @@ export async function run(): Promise<void> {
     rows,
   );
 
-  const port = await closedPort();
+  const port = await freePort(); // free: nothing listens there
   const outage = [
     ...(await openCircuitRows('redis', createRedisStore(`redis://127.0.0.1:${port}`))),
     ...(await openCircuitRows('upstash', createUpstashStore({ url: `http://127.0.0.1:${port}`, token: 'unused' }))),

@@ -8,7 +8,7 @@
  * measuring speed on a loaded 2-core CI machine. Speed is measured in bench/cache.ts. The probe
  * interval is the real default (30 s); tests move an injected clock instead of waiting for it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { checkRateLimit } from '@/lib/cache/rate-limit';
 import { FallbackCache } from '@/lib/cache/fallback';
 import { MemoryStore } from '@/lib/cache/memory';

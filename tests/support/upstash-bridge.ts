@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient, ErrorReply, MultiErrorReply } from 'redis';
+import { readBody } from './http';
 
 export interface UpstashBridge {
   /** Give this to `new Redis({ url, token })` / UPSTASH_REDIS_REST_URL. */
@@ -69,15 +70,6 @@ function parseCommands(body: string, nested: boolean): string[][] {
   }
   // The client sends numbers and booleans as JSON scalars; Redis takes every argument as a string.
   return commands.map((c: unknown[]) => c.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))));
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export async function startUpstashBridge(options: UpstashBridgeOptions): Promise<UpstashBridge> {
