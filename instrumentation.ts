@@ -1,7 +1,8 @@
 /**
  * Runs once when the Next.js server starts: a bad environment stops start-up here, with a message
  * naming the variable, instead of failing on the first request; then the database is opened so the
- * first request does not pay for it (and the embedded database's lock is taken at once).
+ * first request does not pay for it (and the embedded database's lock is taken at once), and the
+ * cache's Redis connection is opened in the background for the same reason.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
@@ -9,6 +10,9 @@ export async function register() {
   const config = getConfig();
   const { resolveDb } = await import('@/lib/db/resolve');
   const { createLogger } = await import('@/lib/log');
+  const { getRedisClientWithFallback } = await import('@/lib/cache/resolve');
+  const cacheKind = getRedisClientWithFallback(config).kind;
+  createLogger('cache').info(`ephemeral tier: ${cacheKind === 'memory' ? 'memory' : `${cacheKind}, falling back to memory`}`);
   const log = createLogger('db');
   try {
     const db = await resolveDb(config);

@@ -1,6 +1,12 @@
 import fs from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
-import { E2E_DATA_DIR as dataDir, E2E_PORT as port } from './tests/e2e/server';
+import {
+  E2E_DATA_DIR,
+  E2E_PORT,
+  E2E_REDIS_APP_PORT,
+  E2E_REDIS_DATA_DIR,
+  E2E_REDIS_PROXY_PORT,
+} from './tests/e2e/server';
 
 /**
  * e2e tests drive the real app, started the way users start it (`npm start`: build if needed,
@@ -8,6 +14,30 @@ import { E2E_DATA_DIR as dataDir, E2E_PORT as port } from './tests/e2e/server';
  * `npx playwright install` cannot download browsers here: Debian's chromium is used when present.
  */
 const systemChromium = '/usr/bin/chromium';
+
+/** The embedded default: no remote backend even if the calling shell has one configured. */
+const noRemoteBackends = {
+  DATABASE_URL: '',
+  NEXT_PUBLIC_SUPABASE_URL: '',
+  SUPABASE_SERVICE_ROLE_KEY: '',
+  REDIS_URL: '',
+  UPSTASH_REDIS_REST_URL: '',
+  UPSTASH_REDIS_REST_TOKEN: '',
+};
+
+/** `npm start` on a fresh data directory, the way users start the app. */
+function npmStart(listenPort: number, appDataDir: string, env: Record<string, string>) {
+  return {
+    command: `rm -rf ${appDataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
+    url: `http://127.0.0.1:${listenPort}/api/health`,
+    // The first run builds the app (once per run, not per test).
+    timeout: 600_000,
+    reuseExistingServer: false,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: { PORT: String(listenPort), OMNIOPS_DATA_DIR: appDataDir, ...noRemoteBackends, ...env },
+  };
+}
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -18,7 +48,7 @@ export default defineConfig({
   reporter: [['list']],
   timeout: 60_000,
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: `http://127.0.0.1:${E2E_PORT}`,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
@@ -41,24 +71,14 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: `rm -rf ${dataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
-    url: `http://127.0.0.1:${port}/api/health`,
-    // The first run builds the app (once per run, not per test).
-    timeout: 600_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      PORT: String(port),
-      OMNIOPS_DATA_DIR: dataDir,
-      // The embedded default: no remote backend even if the calling shell has one configured.
-      DATABASE_URL: '',
-      NEXT_PUBLIC_SUPABASE_URL: '',
-      SUPABASE_SERVICE_ROLE_KEY: '',
-      REDIS_URL: '',
-      UPSTASH_REDIS_REST_URL: '',
-      UPSTASH_REDIS_REST_TOKEN: '',
-    },
-  },
+  // Started one after the other: the first builds the app, the second reuses the build.
+  webServer: [
+    npmStart(E2E_PORT, E2E_DATA_DIR, {}),
+    npmStart(E2E_REDIS_APP_PORT, E2E_REDIS_DATA_DIR, {
+      REDIS_URL: `redis://127.0.0.1:${E2E_REDIS_PROXY_PORT}`,
+      // Probe often, so the test sees recoveries in well under a second.
+      CACHE_PROBE_INTERVAL_MS: '200',
+      CACHE_KEY_PREFIX: 'omniops:e2e:',
+    }),
+  ],
 });

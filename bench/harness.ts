@@ -59,3 +59,20 @@ export function printTable(title: string, header: string[], rows: (string | numb
 function formatNumber(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 }
+
+/** Duration of each of `count` sequential calls of `op`, in ms, sorted ascending. */
+export async function latencies(op: (i: number) => Promise<unknown>, count: number): Promise<number[]> {
+  const durations: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await op(i);
+    durations.push(performance.now() - started);
+  }
+  return durations.sort((a, b) => a - b);
+}
+
+/** The `p`-th percentile (0–100) of ascending `sorted` values (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}

@@ -3,6 +3,7 @@
  * their baseline; nothing here asserts a timing.
  */
 import { loadEnvFiles } from '@/lib/config';
+import * as cache from './cache';
 import * as dbPort from './db-port';
 import * as queue from './queue';
 import * as widget from './widget';
@@ -11,6 +12,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   'db-port': dbPort,
   queue,
   widget,
+  cache,
 };
 
 loadEnvFiles();

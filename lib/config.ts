@@ -42,6 +42,12 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_URL: optional(httpUrl),
   UPSTASH_REDIS_REST_TOKEN: optional(z.string()),
   REDIS_URL: optional(redisUrl),
+  CACHE_TIMEOUT_MS: optional(z.coerce.number().int().min(1).max(60_000)),
+  CACHE_FAILURE_THRESHOLD: optional(z.coerce.number().int().min(1).max(1000)),
+  CACHE_PROBE_INTERVAL_MS: optional(z.coerce.number().int().min(10).max(3_600_000)),
+  CACHE_MEMORY_MAX_ENTRIES: optional(z.coerce.number().int().min(1).max(100_000_000)),
+  CACHE_MEMORY_MAX_BYTES: optional(z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER)),
+  CACHE_KEY_PREFIX: optional(z.string().max(200)),
   CRON_SECRET: optional(secret(16)),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
@@ -51,6 +57,15 @@ const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
+
+/** Defaults of the ephemeral tier, shared with lib/cache so direct construction agrees with config. */
+export const cacheDefaults = {
+  timeoutMs: 150,
+  failureThreshold: 3,
+  probeIntervalMs: 30_000,
+  memoryMaxEntries: 10_000,
+  memoryMaxBytes: 64 * 1024 * 1024,
+} as const;
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -65,6 +80,21 @@ export interface Config {
   dbConnectTimeoutMs: number;
   upstash: { url: string; token: string } | undefined;
   redisUrl: string | undefined;
+  /** The ephemeral tier (lib/cache): fallback policy and the in-memory store's bounds. */
+  cache: {
+    /** Budget of one Redis call before it is served from memory. @default 150 */
+    timeoutMs: number;
+    /** Consecutive Redis failures before calls skip Redis. @default 3 */
+    failureThreshold: number;
+    /** While Redis is skipped, how often it is probed. @default 30000 */
+    probeIntervalMs: number;
+    /** @default 10000 */
+    memoryMaxEntries: number;
+    /** @default 67108864 (64 MiB) */
+    memoryMaxBytes: number;
+    /** Prepended to every Redis key, for a Redis shared with other apps. @default '' */
+    keyPrefix: string;
+  };
   cronSecret: string | undefined;
   adminToken: string | undefined;
   port: number;
@@ -121,6 +151,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN }
         : undefined,
     redisUrl: e.REDIS_URL,
+    cache: {
+      timeoutMs: e.CACHE_TIMEOUT_MS ?? cacheDefaults.timeoutMs,
+      failureThreshold: e.CACHE_FAILURE_THRESHOLD ?? cacheDefaults.failureThreshold,
+      probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS ?? cacheDefaults.probeIntervalMs,
+      memoryMaxEntries: e.CACHE_MEMORY_MAX_ENTRIES ?? cacheDefaults.memoryMaxEntries,
+      memoryMaxBytes: e.CACHE_MEMORY_MAX_BYTES ?? cacheDefaults.memoryMaxBytes,
+      keyPrefix: e.CACHE_KEY_PREFIX ?? '',
+    },
     cronSecret: e.CRON_SECRET,
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
     port: e.PORT ?? 3000,

@@ -20,6 +20,17 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * The client's address as the nearest proxy reports it: the first hop of `X-Forwarded-For` (Vercel
+ * and Next.js's own server set it), else `X-Real-IP`, else 'unknown'. Behind a proxy that passes
+ * client-supplied values through, it can be forged — limits keyed on it are a second line, after
+ * the per-session ones.
+ */
+export function clientIp(request: Request): string {
+  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+  return forwarded || request.headers.get('x-real-ip')?.trim() || 'unknown';
+}
+
 /** Read a JSON body of at most `maxBytes` (413 beyond, 400 when it is not JSON). */
 export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? NaN);

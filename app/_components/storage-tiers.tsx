@@ -14,7 +14,10 @@ export function StorageTiers({ health }: { health: Health }) {
       </dd>
       <dt>Ephemeral</dt>
       <dd>
-        <code>{health.cache.kind}</code>
+        <span className={health.cache.degraded ? 'status-bad' : 'status-ok'}>
+          {health.cache.degraded ? 'degraded — serving from memory' : 'ok'}
+        </span>{' '}
+        — <code>{health.cache.kind}</code> · since {health.cache.since}
       </dd>
     </dl>
   );

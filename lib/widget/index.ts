@@ -15,10 +15,13 @@
  * and idempotency are for.
  */
 import { z } from 'zod';
+import { widgetIpRateKey, widgetSessionRateKey, type WidgetAction } from '@/lib/cache/keys';
+import { enforceRateLimits } from '@/lib/cache/rate-limit';
+import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import type { Responder } from '@/lib/chat/responder';
 import { getCustomerByPublicKey, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
-import { HttpError } from '@/lib/http';
+import { HttpError, clientIp } from '@/lib/http';
 import { createLogger } from '@/lib/log';
 import {
   clientMessageIdSchema,
@@ -48,6 +51,8 @@ export interface WidgetRequest {
   hostOrigin: string | null;
   /** This app's own origin. */
   appOrigin: string;
+  /** The client's address (for per-IP rate limits). */
+  ip: string;
 }
 
 function originOf(url: string | null): string | null {
@@ -64,16 +69,30 @@ export function widgetRequestOf(request: Request): WidgetRequest {
     origin: request.headers.get('origin') ?? originOf(request.headers.get('referer')),
     hostOrigin: request.headers.get('x-omniops-host-origin'),
     appOrigin: new URL(request.url).origin,
+    ip: clientIp(request),
   };
 }
 
+/**
+ * Count the request against the widget's limits — per session (when there is one) and per IP —
+ * or throw 429 with Retry-After. Counted in Redis, or per process while Redis is unreachable.
+ */
+export async function limitWidget(action: WidgetAction, req: WidgetRequest, customerId: string, sessionId?: string): Promise<void> {
+  await enforceRateLimits(getRedisClientWithFallback(), [
+    ...(sessionId ? [widgetSessionRateKey(action, customerId, sessionId)] : []),
+    widgetIpRateKey(action, req.ip),
+  ]);
+}
+
 /** The origin the widget is embedded in: the request's own origin, unless it comes from our iframe. */
-export function embeddingOrigin(req: WidgetRequest): string | null {
+type Origins = Pick<WidgetRequest, 'origin' | 'hostOrigin' | 'appOrigin'>;
+
+export function embeddingOrigin(req: Origins): string | null {
   return req.origin === null || req.origin === req.appOrigin ? req.hostOrigin : req.origin;
 }
 
 /** The customer of `key`, if the widget is embedded on one of its allowed origins; 403 otherwise. */
-export async function authorizeWidget(db: Db, key: string, req: WidgetRequest): Promise<Customer> {
+export async function authorizeWidget(db: Db, key: string, req: Origins): Promise<Customer> {
   const customer = await getCustomerByPublicKey(db, key);
   if (!customer) throw new HttpError(403, 'unknown_key', 'key: no widget has this key');
   const embedding = embeddingOrigin(req);

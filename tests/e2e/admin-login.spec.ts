@@ -56,3 +56,15 @@ test('the JSON login answers 401 for a wrong token and 400 for a malformed body'
   expect(ok.status()).toBe(200);
   expect(ok.headers()['set-cookie']).toMatch(/omniops_session=v1\..*HttpOnly; SameSite=Lax/);
 });
+
+test('admin sign-in is rate limited per client address', async ({ request }) => {
+  const headers = { 'x-forwarded-for': '198.51.100.77' };
+  const statuses: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    statuses.push((await request.post('/api/auth/login', { headers, data: { token: `guess-${i}` } })).status());
+  }
+  expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+  expect(statuses[10]).toBe(429);
+  // Another address is not affected.
+  expect((await request.post('/api/auth/login', { headers: { 'x-forwarded-for': '198.51.100.78' }, data: { token: 'x' } })).status()).toBe(401);
+});

@@ -3,8 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * Where the e2e server listens and keeps its (fresh, per-run) embedded data directory. The port
- * is derived from the checkout's path, so two checkouts on one machine can run e2e at once.
+ * Ports of the apps Playwright starts (playwright.config.ts) and their fresh, per-run data
+ * directories. The base port is derived from the checkout's path, so two checkouts on one machine
+ * can run e2e at once.
  */
 export const E2E_PORT = 3200 + (crypto.createHash('sha256').update(process.cwd()).digest().readUInt16BE(0) % 700);
 export const E2E_DATA_DIR = path.join(os.tmpdir(), `omniops-e2e-${E2E_PORT}`);
+/** A second instance with REDIS_URL pointing at a proxy the Redis-outage test controls. */
+export const E2E_REDIS_APP_PORT = E2E_PORT + 1;
+export const E2E_REDIS_DATA_DIR = path.join(os.tmpdir(), `omniops-e2e-${E2E_REDIS_APP_PORT}`);
+/** Where that proxy listens (nothing does until the test starts it). */
+export const E2E_REDIS_PROXY_PORT = E2E_PORT + 9;

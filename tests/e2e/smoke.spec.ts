@@ -29,7 +29,7 @@ test('/api/health reports pglite ok in the browser', async ({ page }) => {
   expect(health).toMatchObject({
     ok: true,
     db: { kind: 'pglite', ok: true, schemaVersion: expect.stringMatching(/^\d{14}$/) },
-    cache: { kind: 'memory' },
+    cache: { kind: 'memory', degraded: false },
   });
   expect(health.db.latencyMs).toBeGreaterThanOrEqual(0);
 });

@@ -277,3 +277,26 @@ test('malformed widget requests get a clear 4xx and change nothing', async ({ re
   expect(res.status()).toBe(200);
   expect(visitorTexts(await serverState(request, key, sessionId))).toEqual([unicode]);
 });
+
+test('a session sending too fast gets 429 with Retry-After, and its earlier messages are kept', async ({ request }) => {
+  const key = await demoKey(request);
+  const sessionId = `fast-${crypto.randomBytes(6).toString('hex')}`;
+  const headers = { 'x-omniops-host-origin': APP, 'x-forwarded-for': '198.51.100.31' };
+  const statuses: number[] = [];
+  let refusal: { status: number; retryAfter?: string; body?: unknown } | undefined;
+  for (let i = 0; i < 31; i++) {
+    const res = await request.post('/api/widget/messages', {
+      headers,
+      data: { key, sessionId, messages: [{ clientMessageId: `fast-${i}`, text: `message ${i}` }] },
+    });
+    statuses.push(res.status());
+    if (res.status() === 429) refusal = { status: 429, retryAfter: res.headers()['retry-after'], body: await res.json() };
+  }
+  expect(statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
+  expect(refusal).toMatchObject({
+    status: 429,
+    retryAfter: expect.stringMatching(/^\d+$/),
+    body: { error: { code: 'rate_limited', message: expect.stringMatching(/retry in \d+ s/) } },
+  });
+  expect(visitorTexts(await serverState(request, key, sessionId))).toHaveLength(30);
+});

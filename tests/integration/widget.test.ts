@@ -9,13 +9,13 @@ import { replyToConversation } from '@/lib/conversations';
 import { createCustomer, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { HttpError, parseWith, readJson } from '@/lib/http';
-import { authorizeWidget, embeddingOrigin, sendMessages, sendSchema, sessionState, type WidgetRequest } from '@/lib/widget';
+import { authorizeWidget, embeddingOrigin, sendMessages, sendSchema, sessionState } from '@/lib/widget';
 import { migratedPglite, migratedPostgres } from '../support/databases';
 
 const APP = 'https://chat.omniops.test';
 const SHOP = 'https://shop.example';
-const fromIframe = (host: string | null): WidgetRequest => ({ origin: APP, hostOrigin: host, appOrigin: APP });
-const fromPage = (origin: string | null): WidgetRequest => ({ origin, hostOrigin: null, appOrigin: APP });
+const fromIframe = (host: string | null) => ({ origin: APP, hostOrigin: host, appOrigin: APP });
+const fromPage = (origin: string | null) => ({ origin, hostOrigin: null, appOrigin: APP });
 
 const echo: Responder = {
   async respond(message) {

@@ -14,6 +14,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
+import { readBody } from './http';
 
 export interface PostgrestServer {
   /** Base URL to give `createClient` (the client appends /rest/v1). */
@@ -83,15 +84,6 @@ export function httpStatusForSqlState(code: string, anonymous: boolean): number 
     ['57', 500], ['58', 500], ['F0', 500], ['HV', 500], ['P0', 500], ['XX', 500],
   ];
   return byClass.find(([prefix]) => code.startsWith(prefix))?.[1] ?? 400;
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export async function startPostgrestServer(options: {

@@ -41,6 +41,27 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', DB_FALLBACK: 'embedded' }).dbFallback).toBe('embedded');
   });
 
+  it('has cache defaults and reads the CACHE_* variables', () => {
+    expect(loadConfig({}).cache).toEqual({
+      timeoutMs: 150,
+      failureThreshold: 3,
+      probeIntervalMs: 30_000,
+      memoryMaxEntries: 10_000,
+      memoryMaxBytes: 64 * 1024 * 1024,
+      keyPrefix: '',
+    });
+    expect(
+      loadConfig({
+        CACHE_TIMEOUT_MS: '80',
+        CACHE_FAILURE_THRESHOLD: '5',
+        CACHE_PROBE_INTERVAL_MS: '1000',
+        CACHE_MEMORY_MAX_ENTRIES: '500',
+        CACHE_MEMORY_MAX_BYTES: '1048576',
+        CACHE_KEY_PREFIX: 'omniops:',
+      }).cache,
+    ).toEqual({ timeoutMs: 80, failureThreshold: 5, probeIntervalMs: 1000, memoryMaxEntries: 500, memoryMaxBytes: 1_048_576, keyPrefix: 'omniops:' });
+  });
+
   it('treats CI or REQUIRE_SERVICES as "services are mandatory"', () => {
     expect(loadConfig({ CI: 'true' }).requireServices).toBe(true);
     expect(loadConfig({ REQUIRE_SERVICES: '1' }).requireServices).toBe(true);
@@ -51,6 +72,8 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
     [{ PORT: 'eighty' }, 'PORT:'],
+    [{ CACHE_TIMEOUT_MS: '0' }, 'CACHE_TIMEOUT_MS:'],
+    [{ CACHE_MEMORY_MAX_BYTES: '10' }, 'CACHE_MEMORY_MAX_BYTES:'],
     [{ PORT: '70000' }, 'PORT:'],
     [{ DB_FALLBACK: 'sqlite' }, 'DB_FALLBACK:'],
     [{ CRON_SECRET: 'short' }, 'CRON_SECRET: must be at least 16 characters'],

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { SESSION_COOKIE, SESSION_TTL_MS, issueSession, secretsEqual, serverAdminToken } from '@/lib/auth/admin-session';
+import { loginRateKey } from '@/lib/cache/keys';
+import { enforceRateLimits } from '@/lib/cache/rate-limit';
+import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import { safeNextPath } from '@/lib/auth/redirect';
 import { getConfig } from '@/lib/config';
+import { clientIp, errorResponse } from '@/lib/http';
 
 const loginSchema = z.object({
   token: z.string().min(1, 'token: required').max(512),
@@ -13,6 +17,12 @@ const loginSchema = z.object({
  * `?error=invalid` on failure) or JSON (`{token}` → 200 / 401).
  */
 export async function POST(request: Request) {
+  try {
+    // Before anything else: a guesser is refused without learning anything.
+    await enforceRateLimits(getRedisClientWithFallback(), [loginRateKey(clientIp(request))]);
+  } catch (error) {
+    return errorResponse(error);
+  }
   const isForm = request.headers.get('content-type')?.includes('application/x-www-form-urlencoded') ?? false;
   let body: unknown;
   try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { authorizeWidget, publicKeySchema } from '@/lib/widget';
+import { authorizeWidget, limitWidget, publicKeySchema } from '@/lib/widget';
 import { preflight, widgetResponse } from '@/lib/widget/http';
 import { parseWith } from '@/lib/http';
 
@@ -12,6 +12,7 @@ export async function GET(request: Request) {
         key: new URL(request.url).searchParams.get('key') ?? undefined,
       });
       const customer = await authorizeWidget(db, key, req);
+      await limitWidget('read', req, customer.id);
       return { name: customer.name, widgetUrl: `${req.appOrigin}/widget?key=${encodeURIComponent(key)}` };
     },
     { publicAnswer: true },

@@ -1,6 +1,6 @@
 import { defaultResponder } from '@/lib/chat';
 import { parseWith, readJson } from '@/lib/http';
-import { MAX_BODY_BYTES, authorizeWidget, pollSchema, sendMessages, sendSchema, sessionState } from '@/lib/widget';
+import { MAX_BODY_BYTES, authorizeWidget, limitWidget, pollSchema, sendMessages, sendSchema, sessionState } from '@/lib/widget';
 import { preflight, widgetResponse } from '@/lib/widget/http';
 
 /** Send a batch of the visitor's messages (idempotent on clientMessageId). */
@@ -8,6 +8,7 @@ export async function POST(request: Request) {
   return widgetResponse(request, async ({ db, req }) => {
     const input = parseWith(sendSchema, await readJson(request, MAX_BODY_BYTES));
     const customer = await authorizeWidget(db, input.key, req);
+    await limitWidget('send', req, customer.id, input.sessionId);
     return sendMessages(db, customer, input, defaultResponder);
   });
 }
@@ -17,6 +18,7 @@ export async function GET(request: Request) {
   return widgetResponse(request, async ({ db, req }) => {
     const query = parseWith(pollSchema, Object.fromEntries(new URL(request.url).searchParams));
     const customer = await authorizeWidget(db, query.key, req);
+    await limitWidget('read', req, customer.id, query.sessionId);
     return sessionState(db, customer, query.sessionId, query.after);
   });
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import { parseWith, readJson } from '@/lib/http';
 import { sessionIdSchema } from '@/lib/queue';
-import { MAX_BODY_BYTES, authorizeWidget, publicKeySchema, sessionState } from '@/lib/widget';
+import { MAX_BODY_BYTES, authorizeWidget, limitWidget, publicKeySchema, sessionState } from '@/lib/widget';
 import { preflight, widgetResponse } from '@/lib/widget/http';
 
 const sessionSchema = z.object({ key: publicKeySchema, sessionId: sessionIdSchema.optional() });
@@ -13,6 +13,7 @@ export async function POST(request: Request) {
     const input = parseWith(sessionSchema, await readJson(request, MAX_BODY_BYTES));
     const customer = await authorizeWidget(db, input.key, req);
     const sessionId = input.sessionId ?? crypto.randomBytes(16).toString('base64url');
+    await limitWidget('read', req, customer.id, sessionId);
     return { sessionId, customer: { name: customer.name }, ...(await sessionState(db, customer, sessionId, 0)) };
   });
 }

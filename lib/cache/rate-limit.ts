@@ -1,0 +1,87 @@
+/**
+ * Rate limiting on the cache port, identical on every adapter.
+ *
+ * Fixed window, anchored at the first hit: one counter per key, created with the window as its TTL
+ * and incremented atomically (`increment`), so a check is one round trip and one small key, and the
+ * same two operations exist on memory, Redis and Upstash. A sliding-window log would store every hit;
+ * a sliding-window counter reads two keys and only approximates. The cost of the fixed window — up
+ * to twice the limit across a window boundary — is acceptable for abuse protection of the widget and
+ * crawler politeness.
+ *
+ * While Redis is unreachable the fallback counts in memory: limits then hold per process (neither
+ * fail-open nor fail-closed; see lib/cache/fallback.ts).
+ */
+import { HttpError } from '@/lib/http';
+import type { RateLimitKey } from './keys';
+import type { CacheStore, Counter } from './types';
+
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Hits left in the current window. */
+  remaining: number;
+  /** When the window ends (epoch ms). */
+  resetAt: number;
+  limit: number;
+}
+
+function toResult(rule: RateLimitKey, counter: Counter, now: number): RateLimitResult {
+  return {
+    allowed: counter.value <= rule.limit,
+    remaining: Math.max(0, rule.limit - counter.value),
+    resetAt: now + counter.ttlMs,
+    limit: rule.limit,
+  };
+}
+
+/** Count one hit against each rule, all in one round trip. */
+export async function checkRateLimits(
+  cache: CacheStore,
+  rules: readonly RateLimitKey[],
+  now: () => number = Date.now,
+): Promise<RateLimitResult[]> {
+  const counters = await cache.batch(rules.map((rule) => ({ op: 'increment' as const, key: rule.key, ttlMs: rule.ttlMs })));
+  const at = now();
+  return counters.map((counter, i) => toResult(rules[i]!, counter, at));
+}
+
+/** Count one hit against `rule`. */
+export async function checkRateLimit(cache: CacheStore, rule: RateLimitKey, now?: () => number): Promise<RateLimitResult> {
+  const [result] = await checkRateLimits(cache, [rule], now);
+  return result!;
+}
+
+/** `RateLimit-*` headers (IETF draft names) describing a result. */
+export function rateLimitHeaders(result: RateLimitResult, now: number = Date.now()): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(result.limit),
+    'RateLimit-Remaining': String(result.remaining),
+    'RateLimit-Reset': String(Math.max(0, Math.ceil((result.resetAt - now) / 1000))),
+  };
+}
+
+/**
+ * The refusal of a request as an HttpError (429, `Retry-After` in whole seconds, at least 1), which
+ * lib/http.ts errorResponse turns into the API's usual `{ error: { code, message } }` answer.
+ */
+export function tooManyRequests(result: RateLimitResult, now: number = Date.now()): HttpError {
+  const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
+  return new HttpError(429, 'rate_limited', `rate limit exceeded: retry in ${retryAfter} s`, {
+    ...rateLimitHeaders(result, now),
+    'Retry-After': String(retryAfter),
+  });
+}
+
+/**
+ * For route handlers: count a hit against every rule and throw the 429 for the refusal that lasts
+ * longest, if any rule refuses.
+ */
+export async function enforceRateLimits(
+  cache: CacheStore,
+  rules: readonly RateLimitKey[],
+  now: () => number = Date.now,
+): Promise<void> {
+  const refused = (await checkRateLimits(cache, rules, now)).filter((r) => !r.allowed);
+  if (refused.length === 0) return;
+  const longest = refused.reduce((a, b) => (b.resetAt > a.resetAt ? b : a));
+  throw tooManyRequests(longest, now());
+}

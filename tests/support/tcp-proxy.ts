@@ -1,0 +1,78 @@
+/**
+ * A TCP proxy in front of a real server (Redis), to stage network faults without stopping the
+ * shared server: `pause()` stops forwarding in both directions on open connections and new ones
+ * (a partition: requests hang, nothing is lost), `cut()` drops every connection and stops listening
+ * (the server "went away": connection refused), `resume()` / `restore()` undo them on the same port.
+ */
+import net from 'node:net';
+
+export interface TcpProxy {
+  readonly port: number;
+  pause(): void;
+  resume(): void;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  /** Port to listen on. @default a free port */
+  listenPort = 0,
+): Promise<TcpProxy> {
+  const sockets = new Set<net.Socket>();
+  let paused = false;
+
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    if (paused) socket.pause();
+  };
+
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target);
+    track(client);
+    track(upstream);
+    // Forward by hand rather than with pipe(): pause() on a piped stream is not reliable.
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => client.write(chunk));
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
+
+  const port = await listen(listenPort);
+  const cut = async () => {
+    if (!server.listening) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
+
+  return {
+    port,
+    pause() {
+      paused = true;
+      for (const socket of sockets) socket.pause();
+    },
+    resume() {
+      paused = false;
+      for (const socket of sockets) socket.resume();
+    },
+    cut,
+    async restore() {
+      if (!server.listening) await listen(port);
+    },
+    close: cut,
+  };
+}
