@@ -9,7 +9,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
@@ -18,20 +17,10 @@ import { loadConfig } from '@/lib/config';
 import { createCustomer } from '@/lib/customers';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PostgresDb } from '@/lib/db/postgres';
+import { freePort } from '../tests/support/services';
 import { median, opsPerSecond, printTable } from './harness';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startApp(databaseUrl: string, port: number): Promise<ChildProcess> {
   const app = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts'], {

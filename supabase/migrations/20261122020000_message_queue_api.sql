@@ -70,24 +70,14 @@ as $$
   )
 $$;
 
--- Required fields of an RPC argument, or a 22023 error naming the field.
-create function private.arg_text(p jsonb, key text) returns text
+-- A required field of an RPC argument (`expected`: its jsonb type), or a 22023 error naming it.
+-- Text fields are read with `#>> '{}'`.
+create function private.arg(p jsonb, key text, expected text) returns jsonb
 language plpgsql immutable
 as $$
 begin
-  if jsonb_typeof(p -> key) is distinct from 'string' then
-    raise exception using errcode = '22023', message = format('%s: required string', key);
-  end if;
-  return p ->> key;
-end
-$$;
-
-create function private.arg_array(p jsonb, key text) returns jsonb
-language plpgsql immutable
-as $$
-begin
-  if jsonb_typeof(p -> key) is distinct from 'array' then
-    raise exception using errcode = '22023', message = format('%s: required array', key);
+  if jsonb_typeof(p -> key) is distinct from expected then
+    raise exception using errcode = '22023', message = format('%s: required %s', key, expected);
   end if;
   return p -> key;
 end
@@ -125,9 +115,9 @@ language plpgsql
 as $$
 declare
   p alias for $1;
-  v_customer uuid := private.arg_text(p, 'customerId')::uuid;
-  v_session text := private.arg_text(p, 'sessionId');
-  v_messages jsonb := private.arg_array(p, 'messages');
+  v_customer uuid := (private.arg(p, 'customerId', 'string') #>> '{}')::uuid;
+  v_session text := private.arg(p, 'sessionId', 'string') #>> '{}';
+  v_messages jsonb := private.arg(p, 'messages', 'array');
   v_conversation uuid;
   v_created uuid[];
   v_result jsonb;
@@ -238,7 +228,7 @@ begin
   update public.message_queue q
      set status = 'completed', processed_at = now(), expires_at = now() + interval '24 hours',
          locked_until = null, updated_at = now()
-   where q.id in (select jsonb_array_elements_text(private.arg_array(p, 'ids'))::uuid)
+   where q.id in (select jsonb_array_elements_text(private.arg(p, 'ids', 'array'))::uuid)
      and q.status in ('pending', 'processing');
   get diagnostics v_count = row_count;
   return jsonb_build_object('completed', v_count);
@@ -259,7 +249,7 @@ declare
 begin
   with f as (
     select (x ->> 'id')::uuid as id, left(coalesce(x ->> 'error', 'unknown error'), 2000) as error
-      from jsonb_array_elements(private.arg_array(p, 'failures')) x
+      from jsonb_array_elements(private.arg(p, 'failures', 'array')) x
   ), updated as (
     update public.message_queue q
        set retry_count = q.retry_count + 1,
@@ -292,7 +282,7 @@ begin
     update public.message_queue q
        set status = 'pending', retry_count = 0, available_at = now(), locked_until = null, processed_at = null,
            updated_at = now()
-     where q.id in (select jsonb_array_elements_text(private.arg_array(p, 'ids'))::uuid)
+     where q.id in (select jsonb_array_elements_text(private.arg(p, 'ids', 'array'))::uuid)
        and q.status = 'failed'
        and (v_customer is null or q.customer_id = v_customer)
     returning q.*
@@ -318,7 +308,7 @@ declare
 begin
   for v_item in
     select q.*, x -> 'reply' as reply, coalesce((x ->> 'needsStaff')::boolean, false) as needs_staff
-      from jsonb_array_elements(private.arg_array(p, 'items')) x
+      from jsonb_array_elements(private.arg(p, 'items', 'array')) x
       join public.message_queue q on q.id = (x ->> 'id')::uuid
      where q.status in ('pending', 'processing', 'completed')
      order by q.position
@@ -360,8 +350,8 @@ language plpgsql stable
 as $$
 declare
   p alias for $1;
-  v_customer uuid := (private.arg_text(p, 'customerId'))::uuid;
-  v_session text := private.arg_text(p, 'sessionId');
+  v_customer uuid := (private.arg(p, 'customerId', 'string') #>> '{}')::uuid;
+  v_session text := private.arg(p, 'sessionId', 'string') #>> '{}';
   v_after bigint := coalesce((p ->> 'afterPosition')::bigint, 0);
   v_limit integer := coalesce((p ->> 'limit')::integer, 200);
   v_conversation public.conversations;
@@ -405,14 +395,14 @@ begin
     raise exception using errcode = '22023', message = 'role: must be staff or bot';
   end if;
   select c.* into v_conversation from public.conversations c
-   where c.id = private.arg_text(p, 'conversationId')::uuid
+   where c.id = (private.arg(p, 'conversationId', 'string') #>> '{}')::uuid
      and (p ->> 'customerId' is null or c.customer_id = (p ->> 'customerId')::uuid);
   if not found then
     raise exception using errcode = 'P0002', message = 'conversationId: no such conversation';
   end if;
   insert into public.messages (conversation_id, customer_id, role, content, client_message_id, metadata)
-  values (v_conversation.id, v_conversation.customer_id, v_role, private.arg_text(p, 'content'),
-          private.arg_text(p, 'clientMessageId'), coalesce(p -> 'metadata', '{}'))
+  values (v_conversation.id, v_conversation.customer_id, v_role, (private.arg(p, 'content', 'string') #>> '{}'),
+          (private.arg(p, 'clientMessageId', 'string') #>> '{}'), coalesce(p -> 'metadata', '{}'))
   on conflict (conversation_id, client_message_id) do nothing
   returning * into v_message;
   if v_message.id is null then

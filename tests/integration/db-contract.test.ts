@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DbError } from '@/lib/db/errors';
 import { SupabaseDb } from '@/lib/db/supabase';
 import type { Db } from '@/lib/db/types';
-import { migratedPglite, migratedPostgres } from '../support/databases';
+import { migratedPostgres, sqlBackends } from '../support/databases';
 import { startPostgrestServer } from '../support/postgrest-server';
 
 interface Backend {
@@ -17,14 +17,7 @@ interface Backend {
 }
 
 const backends: Record<string, () => Promise<Backend>> = {
-  pglite: async () => {
-    const db = await migratedPglite();
-    return { db, dispose: () => db.close() };
-  },
-  postgres: async () => {
-    const pg = await migratedPostgres();
-    return { db: pg.db, dispose: pg.dispose };
-  },
+  ...sqlBackends,
   supabase: async () => {
     const pg = await migratedPostgres();
     const server = await startPostgrestServer({ databaseUrl: pg.database.url });

@@ -20,20 +20,7 @@ import {
   retryMessages,
 } from '@/lib/queue';
 import { processMessages } from '@/lib/queue/processor';
-import { migratedPglite, migratedPostgres } from '../support/databases';
-
-type Backend = { db: Db; admin: SqlAdmin; dispose(): Promise<void> };
-
-const backends: Record<string, () => Promise<Backend>> = {
-  postgres: async () => {
-    const pg = await migratedPostgres();
-    return { db: pg.db, admin: pg.db.admin, dispose: pg.dispose };
-  },
-  pglite: async () => {
-    const db = await migratedPglite();
-    return { db, admin: db.admin, dispose: () => db.close() };
-  },
-};
+import { migratedPostgres, sqlBackends, type SqlBackend } from '../support/databases';
 
 const session = () => `sess_${crypto.randomBytes(8).toString('hex')}`;
 const texts = (n: number, prefix = 'm') =>
@@ -49,15 +36,16 @@ async function makeDue(admin: SqlAdmin, ids: string[]): Promise<void> {
   await admin.query(`update message_queue set available_at = now() - interval '1 second' where id = any($1::uuid[])`, [ids]);
 }
 
-describe.each(Object.keys(backends))('message queue on %s', (kind) => {
-  let backend: Backend;
+describe.each(Object.keys(sqlBackends) as (keyof typeof sqlBackends)[])('message queue on %s', (kind) => {
+  let backend: SqlBackend;
   let db: Db;
   let admin: SqlAdmin;
   let customerId: string;
 
   beforeAll(async () => {
-    backend = await backends[kind]!();
-    ({ db, admin } = backend);
+    backend = await sqlBackends[kind]();
+    db = backend.db;
+    admin = backend.db.admin;
     customerId = await newCustomer(db);
   });
   afterAll(async () => {

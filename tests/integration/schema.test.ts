@@ -5,21 +5,8 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, SqlAdmin } from '@/lib/db/types';
-import { migratedPglite, migratedPostgres } from '../support/databases';
+import { migratedPostgres, sqlBackends, type SqlBackend } from '../support/databases';
 import { asRole, sqlStateOf } from '../support/sql';
-
-type Backend = { db: Db; admin: SqlAdmin; dispose(): Promise<void> };
-
-const backends: Record<string, () => Promise<Backend>> = {
-  postgres: async () => {
-    const pg = await migratedPostgres();
-    return { db: pg.db, admin: pg.db.admin, dispose: pg.dispose };
-  },
-  pglite: async () => {
-    const db = await migratedPglite();
-    return { db, admin: db.admin, dispose: () => db.close() };
-  },
-};
 
 async function createCustomer(db: Db, name: string): Promise<string> {
   const { customer } = await db.rpc<{ customer: { id: string } }>('customers_create', { name });
@@ -58,14 +45,15 @@ async function statsOf(admin: SqlAdmin, jobId: string): Promise<Stats | undefine
   return rows[0];
 }
 
-describe.each(Object.keys(backends))('schema on %s', (kind) => {
-  let backend: Backend;
+describe.each(Object.keys(sqlBackends) as (keyof typeof sqlBackends)[])('schema on %s', (kind) => {
+  let backend: SqlBackend;
   let admin: SqlAdmin;
   let db: Db;
 
   beforeAll(async () => {
-    backend = await backends[kind]!();
-    ({ admin, db } = backend);
+    backend = await sqlBackends[kind]();
+    db = backend.db;
+    admin = backend.db.admin;
   });
   afterAll(async () => {
     await backend?.dispose();

@@ -10,7 +10,7 @@ import { createCustomer, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { HttpError, parseWith, readJson } from '@/lib/http';
 import { authorizeWidget, embeddingOrigin, sendMessages, sendSchema, sessionState } from '@/lib/widget';
-import { migratedPglite, migratedPostgres } from '../support/databases';
+import { sqlBackends } from '../support/databases';
 
 const APP = 'https://chat.omniops.test';
 const SHOP = 'https://shop.example';
@@ -23,24 +23,13 @@ const echo: Responder = {
   },
 };
 
-const backends: Record<string, () => Promise<{ db: Db; dispose(): Promise<void> }>> = {
-  pglite: async () => {
-    const db = await migratedPglite();
-    return { db, dispose: () => db.close() };
-  },
-  postgres: async () => {
-    const pg = await migratedPostgres();
-    return { db: pg.db, dispose: pg.dispose };
-  },
-};
-
-describe.each(Object.keys(backends))('widget API on %s', (kind) => {
+describe.each(Object.keys(sqlBackends) as (keyof typeof sqlBackends)[])('widget API on %s', (kind) => {
   let db: Db;
   let dispose: () => Promise<void>;
   let customer: Customer;
 
   beforeAll(async () => {
-    ({ db, dispose } = await backends[kind]!());
+    ({ db, dispose } = await sqlBackends[kind]());
     ({ customer } = await createCustomer(db, { name: 'Shop', allowedOrigins: [SHOP, 'http://localhost:3000'] }));
   });
   afterAll(async () => {

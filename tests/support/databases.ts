@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PgliteDb } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
+import type { AdminCapable, Db } from '@/lib/db/types';
 
 export interface TestDatabase {
   url: string;
@@ -62,3 +63,23 @@ export async function migratedPglite(): Promise<PgliteDb> {
   await migrate(db.admin, loadMigrations());
   return db;
 }
+
+export interface SqlBackend {
+  db: Db & AdminCapable;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The two SQL backends every schema-level suite runs on: a migrated database on the real
+ * PostgreSQL server, and a migrated in-memory PGlite. Use with `describe.each(Object.keys(sqlBackends))`.
+ */
+export const sqlBackends: Record<'postgres' | 'pglite', () => Promise<SqlBackend>> = {
+  postgres: async () => {
+    const pg = await migratedPostgres();
+    return { db: pg.db, dispose: pg.dispose };
+  },
+  pglite: async () => {
+    const db = await migratedPglite();
+    return { db, dispose: () => db.close() };
+  },
+};

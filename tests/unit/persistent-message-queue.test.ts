@@ -106,16 +106,8 @@ describe('PersistentMessageQueue', () => {
     for (let i = 1; i <= 5; i++) await queue.enqueue(message(i));
     const srv = server();
     const acknowledged: string[] = [];
-    const report = await new PersistentMessageQueue({
-      enablePersistence: true,
-      customerId: 'cust',
-      sessionId: 'sess',
-      store: webStorageOutboxStore(createSafeStorage('local', () => backing)),
-      locks: lockManager(),
-      isOnline: () => true,
-      batchSize: 2,
-      onAcknowledged: (messages) => acknowledged.push(...messages.map((m) => m.key)),
-    }).replayWithPersistence(srv.send);
+    const anotherTab = setup({ batchSize: 2, onAcknowledged: (messages) => acknowledged.push(...messages.map((m) => m.key)) }, backing);
+    const report = await anotherTab.queue.replayWithPersistence(srv.send);
     expect(report).toEqual({ sent: 5, rejected: 0, stoppedBecause: 'empty' });
     expect(srv.received).toEqual([['m-1', 'm-2'], ['m-3', 'm-4'], ['m-5']]);
     expect(acknowledged).toEqual(['m-1', 'm-2', 'm-3', 'm-4', 'm-5']);
