@@ -43,6 +43,10 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: optional(z.string()),
   REDIS_URL: optional(redisUrl),
   CRON_SECRET: optional(secret(16)),
+  CRON_MODE: optional(z.enum(['internal', 'external'])),
+  SCRAPE_JOB_RETENTION_DAYS: optional(z.coerce.number().int().min(1).max(3650)),
+  // Set to 1 by Vercel on its builds and functions.
+  VERCEL: optional(flag),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
   HOST: optional(z.string()),
@@ -66,6 +70,14 @@ export interface Config {
   upstash: { url: string; token: string } | undefined;
   redisUrl: string | undefined;
   cronSecret: string | undefined;
+  /**
+   * Who triggers the scheduled tasks: `internal` — this server process, on the schedules of
+   * `lib/cron/tasks.ts`; `external` — something calls `/api/cron/<task>` (Vercel Cron, a crontab).
+   * @default 'external' on Vercel, 'internal' elsewhere
+   */
+  cronMode: 'internal' | 'external';
+  /** Age in days after which the weekly cleanup deletes crawl jobs with their results. @default 90 */
+  scrapeJobRetentionDays: number;
   adminToken: string | undefined;
   port: number;
   host: string | undefined;
@@ -122,6 +134,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     redisUrl: e.REDIS_URL,
     cronSecret: e.CRON_SECRET,
+    // Serverless functions do not live between requests, so on Vercel only Vercel Cron can trigger.
+    cronMode: e.CRON_MODE ?? (e.VERCEL ? 'external' : 'internal'),
+    scrapeJobRetentionDays: e.SCRAPE_JOB_RETENTION_DAYS ?? 90,
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
     port: e.PORT ?? 3000,
     host: e.HOST,
