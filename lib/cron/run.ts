@@ -103,8 +103,7 @@ interface StepResult {
 
 /**
  * Call the step function `fn` until it reports done: one bounded batch per call, each committed on
- * its own, so locks are held for one batch at a time and other queries interleave between batches
- * (on the single-connection embedded database too).
+ * its own, so locks are held for one batch at a time and other queries interleave between batches.
  */
 export async function runSteps(context: CronTaskContext, fn: string, args: Record<string, unknown>): Promise<void> {
   let cursor: unknown = null;
@@ -112,5 +111,9 @@ export async function runSteps(context: CronTaskContext, fn: string, args: Recor
     const step = await context.db.rpc<StepResult>(fn, { ...args, runId: context.runId, cursor });
     if (step.done) return;
     cursor = step.cursor ?? null;
+    // The embedded database runs in this thread and answers through promise callbacks alone: without
+    // a turn of the event loop here, requests arriving meanwhile could not even queue their queries
+    // until the whole run is over.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

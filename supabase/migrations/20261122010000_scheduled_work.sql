@@ -21,6 +21,79 @@ create unique index cleanup_runs_one_running_idx on public.cleanup_runs (task) w
 create index conversations_last_activity_idx
   on public.conversations (customer_id, (greatest(updated_at, last_message_at)));
 
+-- The two cleanup functions, same signatures and results, with the batch deleted by ctid.
+-- `delete … where id in (select id … limit n for update skip locked)` was planned as a hash semi
+-- join over a sequential scan of the WHOLE table for every batch (the planner prices n random
+-- primary-key probes above one scan), so emptying a 1 M-row backlog in 5,000-row batches read
+-- the table 200 times (15 s here). Deleting the locked batch by its ctids is a TID scan of exactly
+-- those rows, whatever the plan: ≈ 10 ms per 5,000 rows. The ctids cannot move in between: the
+-- same statement holds the row locks.
+create or replace function public.cleanup_expired_message_queue(
+  p_batch_size integer default 5000,
+  p_max_batches integer default null
+) returns integer
+language plpgsql
+as $$
+declare
+  v_total integer := 0;
+  v_deleted integer;
+  v_batches integer := 0;
+begin
+  if p_batch_size is null or p_batch_size < 1 then
+    raise exception using errcode = '22023', message = 'p_batch_size: must be at least 1';
+  end if;
+  loop
+    delete from public.message_queue q
+     where q.ctid = any(array(select e.ctid
+                                from public.message_queue e
+                               where e.expires_at < now()
+                               order by e.expires_at
+                               limit p_batch_size
+                                 for update skip locked));
+    get diagnostics v_deleted = row_count;
+    v_total := v_total + v_deleted;
+    v_batches := v_batches + 1;
+    exit when v_deleted < p_batch_size or v_batches >= coalesce(p_max_batches, v_batches + 1);
+  end loop;
+  return v_total;
+end
+$$;
+
+create or replace function public.cleanup_old_scrape_jobs(
+  p_days integer,
+  p_batch_size integer default 100,
+  p_max_batches integer default null
+) returns integer
+language plpgsql
+as $$
+declare
+  v_total integer := 0;
+  v_deleted integer;
+  v_batches integer := 0;
+begin
+  if p_days is null or p_days < 0 then
+    raise exception using errcode = '22023', message = 'p_days: must be zero or more';
+  end if;
+  if p_batch_size is null or p_batch_size < 1 then
+    raise exception using errcode = '22023', message = 'p_batch_size: must be at least 1';
+  end if;
+  loop
+    delete from public.scrape_jobs j
+     where j.ctid = any(array(select o.ctid
+                                from public.scrape_jobs o
+                               where o.created_at < now() - make_interval(days => p_days)
+                               order by o.created_at
+                               limit p_batch_size
+                                 for update skip locked));
+    get diagnostics v_deleted = row_count;
+    v_total := v_total + v_deleted;
+    v_batches := v_batches + 1;
+    exit when v_deleted < p_batch_size or v_batches >= coalesce(p_max_batches, v_batches + 1);
+  end loop;
+  return v_total;
+end
+$$;
+
 -- The public (camelCase) JSON shape of a run, shared by the run RPCs.
 create function private.cleanup_run_json(r public.cleanup_runs) returns jsonb
 language sql stable
@@ -218,14 +291,15 @@ begin
      where v_cursor is null or c.id >= v_cursor
      order by c.id
   loop
+    -- By ctid, like the cleanup functions above, for the same reason.
     delete from public.conversations d
-     where d.id in (select o.id
-                      from public.conversations o
-                     where o.customer_id = v_customer.id
-                       and greatest(o.updated_at, o.last_message_at)
-                           < now() - make_interval(days => v_customer.retention_days)
-                     limit v_remaining
-                       for update skip locked);
+     where d.ctid = any(array(select o.ctid
+                                from public.conversations o
+                               where o.customer_id = v_customer.id
+                                 and greatest(o.updated_at, o.last_message_at)
+                                     < now() - make_interval(days => v_customer.retention_days)
+                               limit v_remaining
+                                 for update skip locked));
     get diagnostics v_deleted = row_count;
     v_total := v_total + v_deleted;
     v_remaining := v_remaining - v_deleted;
