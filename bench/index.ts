@@ -3,10 +3,12 @@
  * their baseline; nothing here asserts a timing.
  */
 import { loadEnvFiles } from '@/lib/config';
+import * as cleanup from './cleanup';
 import * as dbPort from './db-port';
 
 const benchmarks: Record<string, { run(): Promise<void> }> = {
   'db-port': dbPort,
+  cleanup,
 };
 
 loadEnvFiles();
