@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
+import { CRON_SECRET } from './tests/e2e/env';
 
 /**
  * e2e tests drive the real app, started the way users start it (`npm start`: build if needed,
@@ -61,6 +62,9 @@ export default defineConfig({
       REDIS_URL: '',
       UPSTASH_REDIS_REST_URL: '',
       UPSTASH_REDIS_REST_TOKEN: '',
+      // The route tests' secret; CRON_MODE unset: the default in-process scheduler.
+      CRON_SECRET,
+      CRON_MODE: '',
     },
   },
 });
