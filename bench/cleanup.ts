@@ -19,7 +19,7 @@ import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PgliteDb } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { AdminCapable, Db } from '@/lib/db/types';
-import { median, printTable } from './harness';
+import { benchPostgresUrl, median, printTable, withBenchDatabase } from './harness';
 
 const GOAL_TOTAL_S = 10;
 const GOAL_LONGEST_MS = 100;
@@ -127,14 +127,9 @@ async function scenarios(label: string, db: Backend, enqueue: Enqueue, backlog: 
   return results;
 }
 
-async function postgresScenarios(adminUrl: string): Promise<Measured[]> {
-  const name = `omniops_bench_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = new PostgresDb(url.toString(), { max: 2 });
-  const writer = postgres(url.toString(), { max: 1, onnotice: () => {} });
+async function postgresScenarios(url: string): Promise<Measured[]> {
+  const db = new PostgresDb(url, { max: 2 });
+  const writer = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await writer`select 1`;
     return await scenarios('postgres, 1 M rows', db, (customerId) => writer.unsafe(enqueueSql, [customerId, crypto.randomUUID()]), 1_000_000, [
@@ -143,8 +138,6 @@ async function postgresScenarios(adminUrl: string): Promise<Measured[]> {
   } finally {
     await writer.end();
     await db.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
   }
 }
 
@@ -184,12 +177,11 @@ function rows(results: Measured[]): (string | number)[][] {
 }
 
 export async function run(): Promise<void> {
-  const pgUrl = loadConfig().databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
   const results = await pgliteScenarios();
   try {
-    results.unshift(...(await postgresScenarios(pgUrl)));
+    results.unshift(...(await withBenchDatabase(postgresScenarios)));
   } catch (error) {
-    console.log(`  (postgres skipped: ${pgUrl} unreachable: ${(error as Error).message})`);
+    console.log(`  (postgres skipped: ${benchPostgresUrl()} unreachable: ${(error as Error).message})`);
   }
   const backends = [...new Set(results.map((r) => r.backend))];
   printTable(

@@ -28,8 +28,6 @@ export interface CronSchedulerOptions {
   config: CronTaskContext['config'];
   /** The database, resolved per run so a database that was down at start-up is picked up later. */
   getDb: () => Promise<Db>;
-  /** Run each task for its latest slot right away. @default true */
-  catchUp?: boolean;
 }
 
 const globalForScheduler = globalThis as typeof globalThis & { __omniopsCronScheduler?: CronScheduler };
@@ -38,7 +36,7 @@ const globalForScheduler = globalThis as typeof globalThis & { __omniopsCronSche
  * Start the scheduler (replacing one this process already started, e.g. before a dev-server
  * reload). Its timers are unref'd: they never keep the process alive on their own.
  */
-export function startCronScheduler({ tasks, config, getDb, catchUp = true }: CronSchedulerOptions): CronScheduler {
+export function startCronScheduler({ tasks, config, getDb }: CronSchedulerOptions): CronScheduler {
   globalForScheduler.__omniopsCronScheduler?.stop();
 
   const runOnce = async (task: CronTask) => {
@@ -56,7 +54,7 @@ export function startCronScheduler({ tasks, config, getDb, catchUp = true }: Cro
     // (across processes the ledger's lease does the same).
     cron: new Cron(task.schedule, { ...CRON_OPTIONS, unref: true, protect: true }, () => runOnce(task)),
   }));
-  if (catchUp) for (const task of tasks) void runOnce(task);
+  for (const task of tasks) void runOnce(task); // catch-up
   log.info(`internal scheduler started: ${tasks.map((t) => `${t.name} (${t.schedule})`).join(', ')}`);
 
   const scheduler: CronScheduler = {

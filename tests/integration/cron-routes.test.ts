@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GET } from '@/app/api/cron/[task]/route';
 import { loadConfig, type Config } from '@/lib/config';
-import type { CronOutcome, CronRun } from '@/lib/cron/run';
+import { runCronTask, type CronOutcome, type CronRun } from '@/lib/cron/run';
+import { getCronTask } from '@/lib/cron/tasks';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { Db } from '@/lib/db/types';
 import { backendKinds, backends, type Backend } from '../support/backends';
@@ -176,6 +177,15 @@ describe.each(backendKinds)('cron routes on %s', (kind) => {
     await expect(db.rpc('cron_cleanup_message_queue_step', { runId: dead.run.id })).rejects.toMatchObject({ code: '55000' });
     expect(await countRows(backend.admin, 'message_queue', `client_message_id like 'zombie-%'`)).toBe(1);
     await backend.admin.query(`delete from message_queue where client_message_id like 'zombie-%'`);
+  });
+
+  it('lets a task set its own lease', async () => {
+    const slow = await db.rpc<{ run: CronRun }>('cron_run_begin', { task: 'cleanup-message-queue', scheduledFor: slotOf(nextDay()) });
+    await backend.admin.query(`update cleanup_runs set heartbeat_at = now() - interval '5 minutes' where id = $1`, [slow.run.id]);
+    const patient = { ...getCronTask('cleanup-message-queue'), leaseSeconds: 600 };
+    expect(await runCronTask(db, patient, { config: production, now: nextDay() })).toMatchObject({ outcome: 'skipped', reason: 'overlap' });
+    // The registered task's lease (120 s) has run out: it takes over.
+    expect((await call('cleanup-message-queue', { db, now: nextDay() })).body).toMatchObject({ outcome: 'ran' });
   });
 
   it('answers 500 and records the error when the task fails', async () => {
