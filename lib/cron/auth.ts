@@ -11,7 +11,8 @@ const digest = (value: string) => crypto.createHash('sha256').update(value).dige
 
 /**
  * Without CRON_SECRET the routes refuse to run at all in production (fail closed: anyone could
- * otherwise trigger them), and are open in development and tests, where nothing is exposed.
+ * otherwise trigger them), and are open outside production (`next dev`, tests), where a stray call
+ * can do no more than run a cleanup whose slot has not run yet.
  */
 export function authorizeCronRequest(
   headers: Headers,

@@ -41,7 +41,7 @@ async function call(task: string, { db, authorization = `Bearer ${SECRET}`, conf
     { params: Promise.resolve({ task }) },
     { config, db, now },
   );
-  return { status: response.status, body: (await response.json()) as CronOutcome & { error?: string } };
+  return { status: response.status, headers: response.headers, body: (await response.json()) as CronOutcome & { error?: string } };
 }
 
 interface LedgerRow extends Record<string, unknown> {
@@ -79,8 +79,9 @@ describe.each(backendKinds)('cron routes on %s', (kind) => {
   it('answers 401 without the secret or with a wrong one, and runs nothing', async () => {
     const now = nextDay();
     for (const authorization of [null, '', `Bearer ${SECRET}x`, `Bearer ${SECRET.slice(0, -1)}`, SECRET, `Basic ${SECRET}`, 'Bearer ']) {
-      const { status, body } = await call('cleanup-message-queue', { db, authorization, now });
+      const { status, headers, body } = await call('cleanup-message-queue', { db, authorization, now });
       expect({ authorization, status }).toEqual({ authorization, status: 401 });
+      expect(headers.get('www-authenticate')).toBe('Bearer');
       expect(body.error).toMatch(/^\[omniops\] \[cron\] missing or wrong Authorization/);
     }
     // Authorisation comes before the task name, so unknown names reveal nothing either.
@@ -91,10 +92,11 @@ describe.each(backendKinds)('cron routes on %s', (kind) => {
   it('refuses to run at all in production without CRON_SECRET, and is open in development', async () => {
     const now = nextDay();
     const unset = await call('cleanup-message-queue', { db, config: loadConfig({ NODE_ENV: 'production' }), now });
-    expect(unset).toEqual({
+    expect(unset).toMatchObject({
       status: 503,
       body: { error: '[omniops] [cron] CRON_SECRET is not set: cron routes are disabled in production' },
     });
+    expect(unset.headers.get('www-authenticate')).toBeNull();
     expect(await ledger(backend)).toEqual([]);
 
     const dev = await call('cleanup-message-queue', { db, config: loadConfig({}), authorization: null, now });
@@ -116,6 +118,7 @@ describe.each(backendKinds)('cron routes on %s', (kind) => {
 
     const first = await call('cleanup-message-queue', { db, now });
     expect(first.status).toBe(200);
+    expect(first.headers.get('cache-control')).toBe('no-store');
     expect(first.body).toMatchObject({
       task: 'cleanup-message-queue',
       outcome: 'ran',

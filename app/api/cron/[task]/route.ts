@@ -30,7 +30,8 @@ export async function GET(
   const config = deps.config ?? getConfig();
   const auth = authorizeCronRequest(request.headers, config);
   if (!auth.ok) {
-    return Response.json({ error: auth.error }, { status: auth.status, headers: { ...noStore, 'www-authenticate': 'Bearer' } });
+    const headers: Record<string, string> = auth.status === 401 ? { ...noStore, 'www-authenticate': 'Bearer' } : noStore;
+    return Response.json({ error: auth.error }, { status: auth.status, headers });
   }
   const parsed = params.safeParse(await context.params);
   if (!parsed.success) {
