@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
 import {
+  CRON_SECRET,
   E2E_DATA_DIR,
   E2E_PORT,
   E2E_REDIS_APP_PORT,
@@ -35,7 +36,15 @@ function npmStart(listenPort: number, appDataDir: string, env: Record<string, st
     reuseExistingServer: false,
     stdout: 'pipe' as const,
     stderr: 'pipe' as const,
-    env: { PORT: String(listenPort), OMNIOPS_DATA_DIR: appDataDir, ...noRemoteBackends, ...env },
+    env: {
+      PORT: String(listenPort),
+      OMNIOPS_DATA_DIR: appDataDir,
+      ...noRemoteBackends,
+      // The cron route tests' secret; CRON_MODE unset: the default in-process scheduler.
+      CRON_SECRET,
+      CRON_MODE: '',
+      ...env,
+    },
   };
 }
 

@@ -3,14 +3,12 @@
  * (`select "system_echo"($1::jsonb)`) sent directly through the driver, on embedded PGlite and on
  * the real PostgreSQL server. Goal: the port costs at most 10 % over the raw driver.
  */
-import crypto from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
-import { loadConfig } from '@/lib/config';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PgliteDb } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
-import { compare, printTable } from './harness';
+import { benchPostgresUrl, compare, printTable, withBenchDatabase } from './harness';
 
 const SQL = 'select "system_echo"($1::jsonb) as r';
 const args = (i: number) => ({ i, text: 'hello', tags: ['a', 'b'] });
@@ -50,48 +48,36 @@ async function pgliteRows(): Promise<Row[]> {
   }
 }
 
-async function postgresRows(adminUrl: string): Promise<Row[]> {
-  const name = `omniops_bench_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+async function postgresRows(url: string): Promise<Row[]> {
   const rows: Row[] = [];
-  try {
-    for (const [mode, concurrency] of [
-      ['sequential', 1],
-      ['16 in flight', 16],
-    ] as const) {
-      const port = new PostgresDb(url.toString(), { max: concurrency });
-      await migrate(port.admin, loadMigrations());
-      const raw = postgres(url.toString(), { max: concurrency, prepare: true, onnotice: () => {} });
-      try {
-        const r = await compare(
-          (i) => raw.unsafe(SQL, [args(i)], { prepare: true }),
-          (i) => port.rpc('system_echo', args(i)),
-          { count: concurrency === 1 ? 3000 : 20_000, rounds: 7, concurrency },
-        );
-        rows.push(row('postgres', mode, r));
-      } finally {
-        await port.close();
-        await raw.end();
-      }
+  for (const [mode, concurrency] of [
+    ['sequential', 1],
+    ['16 in flight', 16],
+  ] as const) {
+    const port = new PostgresDb(url, { max: concurrency });
+    await migrate(port.admin, loadMigrations());
+    const raw = postgres(url, { max: concurrency, prepare: true, onnotice: () => {} });
+    try {
+      const r = await compare(
+        (i) => raw.unsafe(SQL, [args(i)], { prepare: true }),
+        (i) => port.rpc('system_echo', args(i)),
+        { count: concurrency === 1 ? 3000 : 20_000, rounds: 7, concurrency },
+      );
+      rows.push(row('postgres', mode, r));
+    } finally {
+      await port.close();
+      await raw.end();
     }
-  } finally {
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
   }
   return rows;
 }
 
 export async function run(): Promise<void> {
-  const config = loadConfig();
-  const pgUrl = config.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
   const rows = await pgliteRows();
   try {
-    rows.push(...(await postgresRows(pgUrl)));
+    rows.push(...(await withBenchDatabase(postgresRows)));
   } catch (error) {
-    console.log(`  (postgres skipped: ${pgUrl} unreachable: ${(error as Error).message})`);
+    console.log(`  (postgres skipped: ${benchPostgresUrl()} unreachable: ${(error as Error).message})`);
   }
   printTable(
     'Db port vs raw driver — system_echo round trip (median of 7 interleaved rounds)',

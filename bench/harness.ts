@@ -1,7 +1,33 @@
 /**
  * Benchmark helpers: interleaved rounds (so drift in machine load hits both sides equally), median
- * of rounds, and a plain table. Benchmarks print figures; they never assert timings.
+ * of rounds, a plain table, and a throw-away PostgreSQL database. Benchmarks print figures; they
+ * never assert timings.
  */
+import crypto from 'node:crypto';
+import postgres from 'postgres';
+import { loadConfig } from '@/lib/config';
+
+/** The PostgreSQL server benchmarks run on: DATABASE_URL, else the test server's address. */
+export const benchPostgresUrl = (): string => loadConfig().databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Run `fn` with the URL of a new, empty database on that server; the database is dropped afterwards. */
+export async function withBenchDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const adminUrl = benchPostgresUrl();
+  const name = `omniops_bench_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    try {
+      return await fn(url.toString());
+    } finally {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
 
 /** Run `op` `count` times with at most `concurrency` in flight; returns operations per second. */
 export async function opsPerSecond(op: (i: number) => Promise<unknown>, count: number, concurrency = 1): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import { loadEnvFiles } from '@/lib/config';
 import * as cache from './cache';
+import * as cleanup from './cleanup';
 import * as dbPort from './db-port';
 import * as queue from './queue';
 import * as widget from './widget';
@@ -13,6 +14,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   queue,
   widget,
   cache,
+  cleanup,
 };
 
 loadEnvFiles();

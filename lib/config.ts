@@ -49,6 +49,10 @@ const envSchema = z.object({
   CACHE_MEMORY_MAX_BYTES: optional(z.coerce.number().int().min(1024).max(Number.MAX_SAFE_INTEGER)),
   CACHE_KEY_PREFIX: optional(z.string().max(200)),
   CRON_SECRET: optional(secret(16)),
+  CRON_MODE: optional(z.enum(['internal', 'external'])),
+  SCRAPE_JOB_RETENTION_DAYS: optional(z.coerce.number().int().min(1).max(3650)),
+  // Set to 1 by Vercel on its builds and functions.
+  VERCEL: optional(flag),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
   HOST: optional(z.string()),
@@ -96,6 +100,14 @@ export interface Config {
     keyPrefix: string;
   };
   cronSecret: string | undefined;
+  /**
+   * Who triggers the scheduled tasks: `internal` — this server process, on the schedules of
+   * `lib/cron/tasks.ts`; `external` — something calls `/api/cron/<task>` (Vercel Cron, a crontab).
+   * @default 'external' on Vercel, 'internal' elsewhere
+   */
+  cronMode: 'internal' | 'external';
+  /** Age in days after which the weekly cleanup deletes crawl jobs with their results. @default 90 */
+  scrapeJobRetentionDays: number;
   adminToken: string | undefined;
   port: number;
   host: string | undefined;
@@ -160,6 +172,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keyPrefix: e.CACHE_KEY_PREFIX ?? '',
     },
     cronSecret: e.CRON_SECRET,
+    // Serverless functions do not live between requests, so on Vercel only Vercel Cron can trigger.
+    cronMode: e.CRON_MODE ?? (e.VERCEL ? 'external' : 'internal'),
+    scrapeJobRetentionDays: e.SCRAPE_JOB_RETENTION_DAYS ?? 90,
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
     port: e.PORT ?? 3000,
     host: e.HOST,

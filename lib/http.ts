@@ -3,7 +3,7 @@
  * field, and one mapping from failures to HTTP responses.
  */
 import { z } from 'zod';
-import { DbError, isConnectionError } from '@/lib/db/errors';
+import { DbError, SqlState, isConnectionError } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
 
 const log = createLogger('http');
@@ -66,7 +66,8 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.out
 }
 
 /**
- * The response for a failure: HttpError as itself; bad arguments caught by the database as 400;
+ * The response for a failure: HttpError as itself; a plan's monthly limit as 429 until it resets;
+ * bad arguments caught by the database as 400;
  * an unreachable database as 503 with Retry-After (clients keep the request and retry); anything
  * else as 500, logged with its cause and never shown to the client.
  */
@@ -75,6 +76,16 @@ export function errorResponse(error: unknown, headers: Record<string, string> = 
     return Response.json(
       { error: { code: error.code, message: error.message } },
       { status: error.status, headers: { ...headers, ...error.headers } },
+    );
+  }
+  if (error instanceof DbError && error.code === SqlState.planLimitReached) {
+    // Retry-After points at the month's reset, so well-behaved clients (the widget's outbox) keep
+    // the request and send it again then.
+    const resetsAt = Date.parse(error.details.detail ?? '');
+    const retryAfter = Number.isNaN(resetsAt) ? 3600 : Math.max(1, Math.ceil((resetsAt - Date.now()) / 1000));
+    return Response.json(
+      { error: { code: 'plan_limit_reached', message: error.message } },
+      { status: 429, headers: { ...headers, 'retry-after': String(retryAfter) } },
     );
   }
   if (error instanceof DbError && (error.code === '22023' || error.code === '22P02')) {

@@ -84,6 +84,8 @@ async function prepareDatabase(config: Config): Promise<Prepared> {
       id: DEMO_CUSTOMER_ID,
       name: 'Demo Store',
       allowedOrigins: origins,
+      // A local trial: plan limits would only get in the way of trying the widget out.
+      plan: 'enterprise',
     });
     if (created) log.info(`seeded the demo customer "${customer.name}"`);
     return { demoKey: customer.publicKey };

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { resolveAdminToken } from '@/lib/admin-token';
 import type { Config } from '@/lib/config';
 import { primaryKind } from '@/lib/db/resolve';
+import { secretsEqual } from './secrets';
 
 export const SESSION_COOKIE = 'omniops_session';
 /** Sessions last a working day. @default 12 h */
@@ -20,13 +21,6 @@ function sessionKey(adminToken: string): Buffer {
 
 function sign(adminToken: string, payload: string): string {
   return crypto.createHmac('sha256', sessionKey(adminToken)).update(payload).digest('base64url');
-}
-
-/** Constant-time equality of two secrets of any length (both are hashed to equal-length digests first). */
-export function secretsEqual(given: string, expected: string): boolean {
-  const a = crypto.createHash('sha256').update(given).digest();
-  const b = crypto.createHash('sha256').update(expected).digest();
-  return crypto.timingSafeEqual(a, b);
 }
 
 export function issueSession(adminToken: string, now = Date.now()): string {

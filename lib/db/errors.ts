@@ -38,6 +38,8 @@ export const SqlState = {
   queryCanceled: '57014',
   noDataFound: 'P0002',
   raiseException: 'P0001',
+  /** Raised by private.usage_require: a plan's monthly limit is reached (detail: when it resets). */
+  planLimitReached: 'OMUSE',
 } as const;
 
 /**

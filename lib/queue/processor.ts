@@ -35,3 +35,31 @@ export async function processMessages(
   if (failed.length > 0) await failMessages(db, failed, { maxRetries: options.maxRetries });
   return { claimed: claimed.length, delivered, failed };
 }
+
+export interface DrainOptions {
+  /** Stop claiming new batches after this long (a serverless invocation must end in time). */
+  budgetMs: number;
+  /** Messages per claim. @default 50 */
+  batchSize?: number;
+  /** Called after each batch with the number of messages it delivered. */
+  onBatch?: (delivered: number) => Promise<unknown>;
+  now?: () => number;
+}
+
+/**
+ * Process claimable messages batch after batch until none is left or the budget is spent, and
+ * return how many were delivered. Messages being processed elsewhere (inline, by another worker) are
+ * skipped, never waited for; what is left over waits for the next run.
+ */
+export async function drainQueue(db: Db, responder: Responder, options: DrainOptions): Promise<number> {
+  const now = options.now ?? Date.now;
+  const deadline = now() + options.budgetMs;
+  let delivered = 0;
+  while (now() < deadline) {
+    const batch = await processMessages(db, responder, { limit: options.batchSize ?? 50 });
+    delivered += batch.delivered.length;
+    await options.onBatch?.(batch.delivered.length);
+    if (batch.claimed === 0) break;
+  }
+  return delivered;
+}

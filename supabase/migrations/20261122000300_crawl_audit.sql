@@ -230,13 +230,14 @@ begin
     raise exception using errcode = '22023', message = 'p_batch_size: must be at least 1';
   end if;
   loop
+    -- By ctid, for the reason given in cleanup_expired_message_queue.
     delete from public.scrape_jobs j
-     where j.job_id in (select o.job_id
-                          from public.scrape_jobs o
-                         where o.created_at < now() - make_interval(days => p_days)
-                         order by o.created_at
-                         limit p_batch_size
-                           for update skip locked);
+     where j.ctid = any(array(select o.ctid
+                                from public.scrape_jobs o
+                               where o.created_at < now() - make_interval(days => p_days)
+                               order by o.created_at
+                               limit p_batch_size
+                                 for update skip locked));
     get diagnostics v_deleted = row_count;
     v_total := v_total + v_deleted;
     v_batches := v_batches + 1;

@@ -109,7 +109,8 @@ $$;
 -- queue_enqueue({ customerId, sessionId, messages: [{ clientMessageId, data }] })
 --   → { conversationId, messages: [{ id, clientMessageId, status, position, created }] } in input order.
 -- A repeated clientMessageId returns the stored message with created = false and changes nothing;
--- a clientMessageId repeated within the batch is answered once.
+-- a clientMessageId repeated within the batch is answered once. New messages count against the
+-- customer's monthly message allowance (plan_limits); past it the batch is refused with OMUSE.
 create function public.queue_enqueue(jsonb) returns jsonb
 language plpgsql
 as $$
@@ -146,6 +147,12 @@ begin
                                       'position', i.position, 'created', true) order by i.position)
     into v_created, v_result
     from inserted i;
+
+  -- Usage is counted where it happens, in this transaction: over the plan's monthly limit the
+  -- whole batch is refused (SQLSTATE OMUSE) and rolls back; repeats are never counted twice.
+  if coalesce(array_length(v_created, 1), 0) > 0 then
+    perform private.usage_require(v_customer, 'message', array_length(v_created, 1), now());
+  end if;
 
   -- Fast path: everything was new (positions follow input order). Otherwise answer from the table.
   if coalesce(array_length(v_created, 1), 0) < jsonb_array_length(v_messages) then

@@ -14,3 +14,6 @@ export const E2E_REDIS_APP_PORT = E2E_PORT + 1;
 export const E2E_REDIS_DATA_DIR = path.join(os.tmpdir(), `omniops-e2e-${E2E_REDIS_APP_PORT}`);
 /** Where that proxy listens (nothing does until the test starts it). */
 export const E2E_REDIS_PROXY_PORT = E2E_PORT + 9;
+
+/** The cron routes' secret the e2e servers are started with. */
+export const CRON_SECRET = 'e2e-cron-secret-0123456789abcdef';

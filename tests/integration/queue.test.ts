@@ -20,7 +20,7 @@ import {
   retryMessages,
 } from '@/lib/queue';
 import { processMessages } from '@/lib/queue/processor';
-import { migratedPostgres, sqlBackends, type SqlBackend } from '../support/databases';
+import { migratedPostgres, sqlBackendKinds, sqlBackends, type SqlBackend } from '../support/databases';
 
 const session = () => `sess_${crypto.randomBytes(8).toString('hex')}`;
 const texts = (n: number, prefix = 'm') =>
@@ -36,7 +36,7 @@ async function makeDue(admin: SqlAdmin, ids: string[]): Promise<void> {
   await admin.query(`update message_queue set available_at = now() - interval '1 second' where id = any($1::uuid[])`, [ids]);
 }
 
-describe.each(Object.keys(sqlBackends) as (keyof typeof sqlBackends)[])('message queue on %s', (kind) => {
+describe.each(sqlBackendKinds)('message queue on %s', (kind) => {
   let backend: SqlBackend;
   let db: Db;
   let admin: SqlAdmin;

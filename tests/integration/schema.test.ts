@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, SqlAdmin } from '@/lib/db/types';
-import { migratedPostgres, sqlBackends, type SqlBackend } from '../support/databases';
+import { migratedPostgres, sqlBackendKinds, sqlBackends, type SqlBackend } from '../support/databases';
 import { asRole, sqlStateOf } from '../support/sql';
 
 async function createCustomer(db: Db, name: string): Promise<string> {
@@ -45,7 +45,7 @@ async function statsOf(admin: SqlAdmin, jobId: string): Promise<Stats | undefine
   return rows[0];
 }
 
-describe.each(Object.keys(sqlBackends) as (keyof typeof sqlBackends)[])('schema on %s', (kind) => {
+describe.each(sqlBackendKinds)('schema on %s', (kind) => {
   let backend: SqlBackend;
   let admin: SqlAdmin;
   let db: Db;

@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Responder } from '@/lib/chat/responder';
 import { replyToConversation } from '@/lib/conversations';
 import { createCustomer, type Customer } from '@/lib/customers';
-import type { Db } from '@/lib/db/types';
-import { HttpError, parseWith, readJson } from '@/lib/http';
+import type { DbError } from '@/lib/db/errors';
+import type { AdminCapable, Db } from '@/lib/db/types';
+import { HttpError, errorResponse, parseWith, readJson } from '@/lib/http';
 import { authorizeWidget, embeddingOrigin, sendMessages, sendSchema, sessionState } from '@/lib/widget';
-import { sqlBackends } from '../support/databases';
+import { sqlBackendKinds, sqlBackends } from '../support/databases';
 
 const APP = 'https://chat.omniops.test';
 const SHOP = 'https://shop.example';
@@ -23,7 +24,7 @@ const echo: Responder = {
   },
 };
 
-describe.each(Object.keys(sqlBackends) as (keyof typeof sqlBackends)[])('widget API on %s', (kind) => {
+describe.each(sqlBackendKinds)('widget API on %s', (kind) => {
   let db: Db;
   let dispose: () => Promise<void>;
   let customer: Customer;
@@ -120,6 +121,35 @@ describe.each(Object.keys(sqlBackends) as (keyof typeof sqlBackends)[])('widget 
     ]);
     const other = await createCustomer(db, { name: 'Other' });
     await expect(replyToConversation(db, { ...reply, customerId: other.customer.id })).rejects.toMatchObject({ code: 'P0002' });
+  });
+
+  it('refuses a batch past the monthly message limit, whole, with a 429 until the month resets', async () => {
+    const { customer: limited } = await createCustomer(db, { name: 'Small shop', allowedOrigins: [SHOP], plan: 'free' });
+    // This test's own database: make the free plan tiny.
+    await (db as Db & AdminCapable).admin.query(`update plan_limits set messages = 3 where plan = 'free'`);
+    try {
+      const send = (sessionId: string, ids: string[]) =>
+        sendMessages(
+          db,
+          limited,
+          parseWith(sendSchema, { key: limited.publicKey, sessionId, messages: ids.map((id) => ({ clientMessageId: id, text: id })) }),
+          echo,
+        );
+      await send('limited-session-1', ['a', 'b']);
+      const refusal = await send('limited-session-1', ['c', 'd']).catch((error: unknown) => error as DbError);
+      expect(refusal).toMatchObject({ code: 'OMUSE', message: expect.stringMatching(/^monthly message limit reached: 2 of 3 used on the free plan \(2 more requested\); resets \d{4}-\d\d-01T00:00:00Z$/) });
+      // Nothing of the refused batch was stored; a repeat of stored messages is not counted again.
+      expect((await sessionState(db, limited, 'limited-session-1', 0)).messages.filter((m) => m.role === 'visitor')).toHaveLength(2);
+      await expect(send('limited-session-1', ['a', 'b'])).resolves.toBeDefined();
+      await expect(send('limited-session-1', ['c'])).resolves.toBeDefined();
+
+      const response = errorResponse(refusal);
+      expect(response.status).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await response.json()).toEqual({ error: { code: 'plan_limit_reached', message: (refusal as DbError).message } });
+    } finally {
+      await (db as Db & AdminCapable).admin.query(`update plan_limits set messages = 1000 where plan = 'free'`);
+    }
   });
 
   it('keeps messages queued when the responder fails, and reports them in the outbox', async () => {

@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PgliteDb } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
-import type { AdminCapable, Db } from '@/lib/db/types';
+import type { AdminCapable, Db, SqlAdmin } from '@/lib/db/types';
 
 export interface TestDatabase {
   url: string;
@@ -66,20 +66,25 @@ export async function migratedPglite(): Promise<PgliteDb> {
 
 export interface SqlBackend {
   db: Db & AdminCapable;
+  admin: SqlAdmin;
+  /** The PostgreSQL database's URL (for a second connection); undefined on PGlite. */
+  url: string | undefined;
   dispose(): Promise<void>;
 }
 
 /**
- * The two SQL backends every schema-level suite runs on: a migrated database on the real
- * PostgreSQL server, and a migrated in-memory PGlite. Use with `describe.each(Object.keys(sqlBackends))`.
+ * The two SQL backends every schema-level suite runs on: a migrated database of its own on the real
+ * PostgreSQL server, and a migrated in-memory PGlite. Use with `describe.each(sqlBackendKinds)`.
  */
 export const sqlBackends: Record<'postgres' | 'pglite', () => Promise<SqlBackend>> = {
   postgres: async () => {
     const pg = await migratedPostgres();
-    return { db: pg.db, dispose: pg.dispose };
+    return { db: pg.db, admin: pg.db.admin, url: pg.database.url, dispose: pg.dispose };
   },
   pglite: async () => {
     const db = await migratedPglite();
-    return { db, dispose: () => db.close() };
+    return { db, admin: db.admin, url: undefined, dispose: () => db.close() };
   },
 };
+
+export const sqlBackendKinds = Object.keys(sqlBackends) as (keyof typeof sqlBackends)[];

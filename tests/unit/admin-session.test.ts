@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SESSION_TTL_MS, issueSession, secretsEqual, verifySession } from '@/lib/auth/admin-session';
+import { SESSION_TTL_MS, issueSession, verifySession } from '@/lib/auth/admin-session';
+import { secretsEqual } from '@/lib/auth/secrets';
 import { safeNextPath } from '@/lib/auth/redirect';
 
 const token = 'admin-token-0123456789abcdef';

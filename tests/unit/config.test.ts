@@ -62,6 +62,18 @@ describe('loadConfig', () => {
     ).toEqual({ timeoutMs: 80, failureThreshold: 5, probeIntervalMs: 1000, memoryMaxEntries: 500, memoryMaxBytes: 1_048_576, keyPrefix: 'omniops:' });
   });
 
+  it('runs the scheduled tasks in-process except on Vercel, unless CRON_MODE says otherwise', () => {
+    expect(loadConfig({}).cronMode).toBe('internal');
+    expect(loadConfig({ VERCEL: '1' }).cronMode).toBe('external');
+    expect(loadConfig({ VERCEL: '1', CRON_MODE: 'internal' }).cronMode).toBe('internal');
+    expect(loadConfig({ CRON_MODE: 'external' }).cronMode).toBe('external');
+  });
+
+  it('keeps crawl jobs 90 days unless SCRAPE_JOB_RETENTION_DAYS says otherwise', () => {
+    expect(loadConfig({}).scrapeJobRetentionDays).toBe(90);
+    expect(loadConfig({ SCRAPE_JOB_RETENTION_DAYS: '30' }).scrapeJobRetentionDays).toBe(30);
+  });
+
   it('treats CI or REQUIRE_SERVICES as "services are mandatory"', () => {
     expect(loadConfig({ CI: 'true' }).requireServices).toBe(true);
     expect(loadConfig({ REQUIRE_SERVICES: '1' }).requireServices).toBe(true);
@@ -77,6 +89,8 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, 'PORT:'],
     [{ DB_FALLBACK: 'sqlite' }, 'DB_FALLBACK:'],
     [{ CRON_SECRET: 'short' }, 'CRON_SECRET: must be at least 16 characters'],
+    [{ CRON_MODE: 'vercel' }, 'CRON_MODE:'],
+    [{ SCRAPE_JOB_RETENTION_DAYS: '0' }, 'SCRAPE_JOB_RETENTION_DAYS:'],
     [{ NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co' }, 'SUPABASE_SERVICE_ROLE_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set'],
     [{ UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL: required when UPSTASH_REDIS_REST_TOKEN is set'],
   ])('rejects %j naming the variable', (env, message) => {

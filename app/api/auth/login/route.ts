@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SESSION_COOKIE, SESSION_TTL_MS, issueSession, secretsEqual, serverAdminToken } from '@/lib/auth/admin-session';
+import { SESSION_COOKIE, SESSION_TTL_MS, issueSession, serverAdminToken } from '@/lib/auth/admin-session';
+import { secretsEqual } from '@/lib/auth/secrets';
 import { loginRateKey } from '@/lib/cache/keys';
 import { enforceRateLimits } from '@/lib/cache/rate-limit';
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
