@@ -39,6 +39,7 @@ const envSchema = z.object({
   OMNIOPS_DATA_DIR: optional(z.string()),
   DB_FALLBACK: optional(z.enum(['embedded', 'off'])),
   DB_CONNECT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(120_000)),
+  DB_PROBE_INTERVAL_MS: optional(z.coerce.number().int().min(50).max(3_600_000)),
   UPSTASH_REDIS_REST_URL: optional(httpUrl),
   UPSTASH_REDIS_REST_TOKEN: optional(z.string()),
   REDIS_URL: optional(redisUrl),
@@ -82,6 +83,8 @@ export interface Config {
   dbFallback: 'embedded' | 'off';
   /** Connect / request timeout for remote databases. @default 3000 */
   dbConnectTimeoutMs: number;
+  /** While on the fallback, how often the primary is probed (and, while up, the customer copy refreshed). @default 30000 */
+  dbProbeIntervalMs: number;
   upstash: { url: string; token: string } | undefined;
   redisUrl: string | undefined;
   /** The ephemeral tier (lib/cache): fallback policy and the in-memory store's bounds. */
@@ -158,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(/*turbopackIgnore: true*/ e.OMNIOPS_DATA_DIR ?? '.data'),
     dbFallback: e.DB_FALLBACK ?? (isProduction ? 'off' : 'embedded'),
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS ?? 3000,
+    dbProbeIntervalMs: e.DB_PROBE_INTERVAL_MS ?? 30_000,
     upstash:
       e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
         ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN }

@@ -2,6 +2,7 @@
  * Customers (tenants): typed wrappers over the customers_* RPCs, with the zod schema every entry
  * point (API, CLI, seed) validates input with.
  */
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '@/lib/db/types';
 
@@ -46,9 +47,19 @@ export const customerInputSchema = z.object({
 });
 export type CustomerInput = z.input<typeof customerInputSchema>;
 
-/** Create a customer, idempotently on `id`: `created` is false when it already existed (unchanged). */
+/** A new widget key: `pk_` + 32 hex digits (128 random bits). */
+export function newPublicKey(): string {
+  return `pk_${crypto.randomBytes(16).toString('hex')}`;
+}
+
+/**
+ * Create a customer, idempotently on `id`: `created` is false when it already existed (unchanged).
+ * The id and widget key are chosen here, never by the database, so the call means the same on any
+ * backend: replayed into the primary after an outage, it creates the very customer the fallback did.
+ */
 export async function createCustomer(db: Db, input: CustomerInput): Promise<{ customer: Customer; created: boolean }> {
-  return db.rpc('customers_create', customerInputSchema.parse(input));
+  const parsed = customerInputSchema.parse(input);
+  return db.rpc('customers_create', { ...parsed, id: parsed.id ?? crypto.randomUUID(), publicKey: newPublicKey() });
 }
 
 /** The demo tenant `npm start` seeds into the embedded database (fixed id: seeding is idempotent). */

@@ -1,12 +1,12 @@
 /**
  * Picks the permanent-tier backend once per process: Supabase when its URL and service-role key are
- * set, else `DATABASE_URL`, else embedded PGlite in `OMNIOPS_DATA_DIR`.
- *
- * Seam for the outage fallback (issue 8): `resolveDb` returns a `Db`; a fallback wrapper that
- * implements the same interface can wrap the primary here without touching any caller.
+ * set, else `DATABASE_URL`, else embedded PGlite in `OMNIOPS_DATA_DIR`. A remote primary is wrapped
+ * in the outage fallback (lib/db/fallback.ts) when `DB_FALLBACK=embedded`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '@/lib/config';
+import { createLogger } from '@/lib/log';
 import type { PgliteDb } from './pglite';
 import type { PostgresDb } from './postgres';
 import type { Db, DbKind } from './types';
@@ -43,11 +43,45 @@ export async function openDb(config: Config): Promise<Db> {
   }
 }
 
+/**
+ * The `Db` the app serves from: the configured backend, and — for a remote primary with
+ * `DB_FALLBACK=embedded` — the outage fallback around it, already started (journal from a previous
+ * run replayed; on the fallback if the primary does not answer).
+ */
+export async function openServingDb(config: Config): Promise<Db> {
+  const primary = await openDb(config);
+  if (primary.kind === 'pglite' || config.dbFallback !== 'embedded') return primary;
+  if (config.isProduction) {
+    createLogger('db').warn(
+      `DB_FALLBACK=embedded in production: during an outage writes are kept in ${embeddedDbPath(config)} on this ` +
+        'instance until the primary is back; the directory must persist and belong to this one instance',
+    );
+  }
+  const [{ FallbackDb }, { PgliteDb }, { loadMigrations, migrate }] = await Promise.all([
+    import('./fallback'),
+    import('./pglite'),
+    import('./migrations'),
+  ]);
+  const dir = embeddedDbPath(config);
+  const db = new FallbackDb({
+    primary,
+    openFallback: async () => {
+      const embedded = await PgliteDb.open(dir);
+      await migrate(embedded.admin, loadMigrations());
+      return embedded;
+    },
+    probeIntervalMs: config.dbProbeIntervalMs,
+    pingTimeoutMs: config.dbConnectTimeoutMs,
+  });
+  await db.start({ hasJournal: fs.existsSync(dir) });
+  return db;
+}
+
 const globalForDb = globalThis as typeof globalThis & { __omniopsDb?: Promise<Db> };
 
 /** The process-wide `Db`, opened on first use and kept for the life of the process. */
 export function resolveDb(config: Config): Promise<Db> {
-  globalForDb.__omniopsDb ??= openDb(config).catch((error: unknown) => {
+  globalForDb.__omniopsDb ??= openServingDb(config).catch((error: unknown) => {
     globalForDb.__omniopsDb = undefined; // let the next call retry instead of caching the failure
     throw error;
   });

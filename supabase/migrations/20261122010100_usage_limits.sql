@@ -75,7 +75,11 @@ $$;
 -- lose an increment nor overshoot the limit together. SQL functions that meter an operation (the
 -- message queue, the crawler) call this inside their own transaction, so the operation and its
 -- usage commit or roll back together.
-create function private.usage_consume(p_customer_id uuid, p_type text, p_amount integer, p_at timestamptz)
+create function private.usage_consume(
+  p_customer_id uuid, p_type text, p_amount integer, p_at timestamptz,
+  -- false: count without refusing (a write accepted elsewhere already, replayed after an outage)
+  p_enforce boolean default true
+)
 returns jsonb
 language plpgsql
 as $$
@@ -103,7 +107,7 @@ begin
     raise exception using errcode = '55000', message = format('plan %s has no row in plan_limits', v_plan);
   end if;
 
-  if v_limit is null or p_amount <= v_limit then
+  if v_limit is null or not p_enforce or p_amount <= v_limit then
     insert into public.usage as u (customer_id, month_year, messages, crawls, exports)
     values (
       p_customer_id,
@@ -117,7 +121,8 @@ begin
            crawls = u.crawls + excluded.crawls,
            exports = u.exports + excluded.exports,
            updated_at = now()
-     where v_limit is null or private.usage_pick(p_type, u.messages, u.crawls, u.exports) + p_amount <= v_limit
+     where v_limit is null or not p_enforce
+        or private.usage_pick(p_type, u.messages, u.crawls, u.exports) + p_amount <= v_limit
     returning private.usage_pick(p_type, u.messages, u.crawls, u.exports) into v_used;
     v_allowed := found;
   end if;
@@ -141,25 +146,29 @@ begin
 end
 $$;
 
--- private.usage_require(customer, type, amount, at): usage_consume for SQL operations that must not
--- happen over the limit. A refusal raises SQLSTATE OMUSE (message: the limit and when it resets;
--- detail: resetsAt), so the calling operation rolls back with it and nothing is half-applied.
-create function private.usage_require(p_customer_id uuid, p_type text, p_amount integer, p_at timestamptz)
+-- private.usage_require(customer, type, amount, at, enforce): usage_consume for SQL operations that
+-- must not happen over the limit. A refusal raises SQLSTATE OMUSE (message: the limit and when it
+-- resets; detail: resetsAt), so the calling operation rolls back with it and nothing is
+-- half-applied. enforce = false counts without refusing: for a write the embedded fallback already
+-- accepted during an outage, replayed into the primary (refusing it then would lose it).
+create function private.usage_require(
+  p_customer_id uuid, p_type text, p_amount integer, p_at timestamptz, p_enforce boolean default true
+)
 returns void
 language plpgsql
 as $$
 declare
-  v_result jsonb := private.usage_consume(p_customer_id, p_type, p_amount, p_at);
+  v_result jsonb := private.usage_consume(p_customer_id, p_type, p_amount, p_at, p_enforce);
 begin
   if not (v_result ->> 'allowed')::boolean then
     raise exception using errcode = 'OMUSE', message = v_result ->> 'message', detail = v_result ->> 'resetsAt';
   end if;
 end
 $$;
-revoke all on function private.usage_require(uuid, text, integer, timestamptz) from public;
-grant execute on function private.usage_require(uuid, text, integer, timestamptz) to service_role;
-revoke all on function private.usage_consume(uuid, text, integer, timestamptz) from public;
-grant execute on function private.usage_consume(uuid, text, integer, timestamptz) to service_role;
+revoke all on function private.usage_require(uuid, text, integer, timestamptz, boolean) from public;
+grant execute on function private.usage_require(uuid, text, integer, timestamptz, boolean) to service_role;
+revoke all on function private.usage_consume(uuid, text, integer, timestamptz, boolean) from public;
+grant execute on function private.usage_consume(uuid, text, integer, timestamptz, boolean) to service_role;
 
 -- usage_increment({ customerId, type, amount? = 1, at? = now() }) → the result of usage_consume.
 create function public.usage_increment(jsonb) returns jsonb

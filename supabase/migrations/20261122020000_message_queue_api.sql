@@ -18,6 +18,17 @@
 -- The hot-path functions (enqueue, claim, complete) return slim JSON and touch only the columns
 -- they must: their cost against a bare SQL queue is measured by bench/queue.ts.
 
+-- Ids derived from idempotency keys: the same call makes the same rows on any backend. A call
+-- recorded on the embedded fallback during an outage and replayed into the primary afterwards
+-- (lib/db/fallback.ts) then names the same queue rows, conversations and messages there — a replayed
+-- queue_deliver finds the queue rows a replayed queue_enqueue created. (md5 is used as a 128-bit
+-- name hash here, not for security.)
+create function private.stable_uuid(p_name text) returns uuid
+language sql immutable
+as $$
+  select md5(p_name)::uuid
+$$;
+
 -- The public JSON shape of a queued message.
 create function private.queue_json(q public.message_queue) returns jsonb
 language sql stable
@@ -95,7 +106,8 @@ begin
   if found then
     return v_id;
   end if;
-  insert into public.conversations (customer_id, session_id) values (p_customer, p_session)
+  insert into public.conversations (id, customer_id, session_id)
+  values (private.stable_uuid(format('conversation:%s:%s', p_customer, p_session)), p_customer, p_session)
   on conflict (customer_id, session_id) do nothing
   returning id into v_id;
   if v_id is null then
@@ -135,8 +147,9 @@ begin
   v_conversation := private.session_conversation(v_customer, v_session);
 
   with inserted as (
-    insert into public.message_queue (customer_id, session_id, conversation_id, client_message_id, message_data)
-    select v_customer, v_session, v_conversation, m ->> 'clientMessageId', m -> 'data'
+    insert into public.message_queue (id, customer_id, session_id, conversation_id, client_message_id, message_data)
+    select private.stable_uuid(format('queue:%s:%s:%s', v_customer, v_session, m ->> 'clientMessageId')),
+           v_customer, v_session, v_conversation, m ->> 'clientMessageId', m -> 'data'
       from jsonb_array_elements(v_messages) with ordinality as t(m, ord)
      order by ord
     on conflict (customer_id, session_id, client_message_id) do nothing
@@ -149,9 +162,10 @@ begin
     from inserted i;
 
   -- Usage is counted where it happens, in this transaction: over the plan's monthly limit the
-  -- whole batch is refused (SQLSTATE OMUSE) and rolls back; repeats are never counted twice.
+  -- whole batch is refused (SQLSTATE OMUSE) and rolls back; repeats are never counted twice. A call
+  -- replayed from the outage journal (`replayedFrom`) was accepted already: counted, never refused.
   if coalesce(array_length(v_created, 1), 0) > 0 then
-    perform private.usage_require(v_customer, 'message', array_length(v_created, 1), now());
+    perform private.usage_require(v_customer, 'message', array_length(v_created, 1), now(), not (p ? 'replayedFrom'));
   end if;
 
   -- Fast path: everything was new (positions follow input order). Otherwise answer from the table.
@@ -322,15 +336,17 @@ begin
        for update of q
   loop
     v_conversation := private.session_conversation(v_item.customer_id, v_item.session_id);
-    insert into public.messages (conversation_id, customer_id, role, content, client_message_id, position, metadata, created_at)
-    values (v_conversation, v_item.customer_id, 'visitor', coalesce(v_item.message_data ->> 'text', ''),
+    insert into public.messages (id, conversation_id, customer_id, role, content, client_message_id, position, metadata, created_at)
+    values (private.stable_uuid(format('message:%s:%s', v_conversation, v_item.client_message_id)),
+            v_conversation, v_item.customer_id, 'visitor', coalesce(v_item.message_data ->> 'text', ''),
             v_item.client_message_id, v_item.position,
             jsonb_build_object('queueId', v_item.id) || coalesce(v_item.message_data -> 'metadata', '{}'),
             v_item.created_at)
     on conflict (conversation_id, client_message_id) do nothing;
     if jsonb_typeof(v_item.reply -> 'content') = 'string' then
-      insert into public.messages (conversation_id, customer_id, role, content, client_message_id, metadata)
-      values (v_conversation, v_item.customer_id, 'bot', v_item.reply ->> 'content',
+      insert into public.messages (id, conversation_id, customer_id, role, content, client_message_id, metadata)
+      values (private.stable_uuid(format('message:%s:reply:%s', v_conversation, v_item.client_message_id)),
+              v_conversation, v_item.customer_id, 'bot', v_item.reply ->> 'content',
               'reply:' || v_item.client_message_id, coalesce(v_item.reply -> 'metadata', '{}'))
       on conflict (conversation_id, client_message_id) do nothing;
     end if;
@@ -407,8 +423,9 @@ begin
   if not found then
     raise exception using errcode = 'P0002', message = 'conversationId: no such conversation';
   end if;
-  insert into public.messages (conversation_id, customer_id, role, content, client_message_id, metadata)
-  values (v_conversation.id, v_conversation.customer_id, v_role, (private.arg(p, 'content', 'string') #>> '{}'),
+  insert into public.messages (id, conversation_id, customer_id, role, content, client_message_id, metadata)
+  values (private.stable_uuid(format('message:%s:%s', v_conversation.id, private.arg(p, 'clientMessageId', 'string') #>> '{}')),
+          v_conversation.id, v_conversation.customer_id, v_role, (private.arg(p, 'content', 'string') #>> '{}'),
           (private.arg(p, 'clientMessageId', 'string') #>> '{}'), coalesce(p -> 'metadata', '{}'))
   on conflict (conversation_id, client_message_id) do nothing
   returning * into v_message;

@@ -13,3 +13,4 @@ drop function if exists private.arg(jsonb, text, text);
 drop function if exists private.message_json(public.messages);
 drop function if exists private.claimed_json(public.message_queue);
 drop function if exists private.queue_json(public.message_queue);
+drop function if exists private.stable_uuid(text);

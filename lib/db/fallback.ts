@@ -1,0 +1,344 @@
+/**
+ * The permanent tier when its primary (Supabase or DATABASE_URL) can go away: a `Db` that serves
+ * from the primary, switches to the embedded PGlite when the primary is unreachable, journals every
+ * write made there, and replays the journal into the primary — in order, exactly once — before
+ * switching back.
+ *
+ * - Unreachable means a connection error (SQLSTATE class 08 and kin, see isConnectionError): a
+ *   constraint violation or any other SQL error is the caller's, never a reason to switch.
+ * - A call whose primary attempt fails that way is run again on the fallback at once: every write
+ *   RPC is idempotent on its client key, so even a write the primary may have committed before the
+ *   connection broke is safe to repeat (replay then finds it done).
+ * - On the fallback, writes go through `journal_exec`, which runs the RPC and records it in one
+ *   transaction; functions marked 'omniops:local' (claims, cron bookkeeping) run unrecorded.
+ * - A probe (every `probeIntervalMs`, unref'd) pings the primary; when it answers, the journal is
+ *   replayed in batches while calls keep going to the fallback, then — with new calls held at a
+ *   gate and the ones in flight finished — the last entries are replayed and calls go to the
+ *   primary again. An entry the primary refuses with an SQL error is set aside (status 'failed',
+ *   reported in health) and the rest go on; a connection error stops the replay until next probe.
+ * - While the primary is up, the fallback keeps a copy of the customers (key, origins, plan), so
+ *   the widget's checks still pass during an outage.
+ * - A process that dies mid-replay leaves entries pending; the next start replays them before it
+ *   serves from the primary.
+ * - A replayed call carries `replayedFrom: <seq>`: it was accepted on the fallback, so plan limits
+ *   count it on the primary without refusing it (refusing it then would lose an acknowledged write).
+ *
+ * Reads during an outage see the fallback's data: what was written during the outage, plus the
+ * customers; not the primary's older conversations. After recovery, reads see the primary, which
+ * then holds both. `generation` changes at each switch, so clients that page by position (the
+ * widget) know to read again from the start.
+ */
+import { createLogger, type Logger } from '@/lib/log';
+import { DbError, SqlState, isConnectionError } from './errors';
+import type { Db, DbKind } from './types';
+
+export interface JournalStatus {
+  pending: number;
+  replayed: number;
+  failed: number;
+  lastSeq: number | null;
+  headHash: string | null;
+  failures: { seq: number; fn: string; error: string }[];
+}
+
+export interface FallbackStatus {
+  primary: DbKind;
+  fallbackActive: boolean;
+  /** Since when the fallback serves (ISO 8601), or null. */
+  since: string | null;
+  journalPending: number;
+  journalFailed: number;
+  /** Why the primary was last found unreachable. */
+  lastError: string | null;
+  generation: number;
+}
+
+export interface FallbackDbOptions {
+  primary: Db;
+  /** Opens (and migrates) the embedded database. Called once, on first need. */
+  openFallback: () => Promise<Db>;
+  /** How often to probe an unreachable primary (and refresh the customer copy). @default 30000 */
+  probeIntervalMs?: number;
+  /** How long a probe or the start-up check waits for the primary. @default 3000 */
+  pingTimeoutMs?: number;
+  /** Entries replayed per round trip to the fallback. @default 200 */
+  replayBatch?: number;
+  logger?: Logger;
+}
+
+interface JournalEntry {
+  seq: number;
+  fn: string;
+  args: object;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DbError(SqlState.unableToConnect, `[omniops] [db] ${what} timed out after ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class FallbackDb implements Db {
+  /** The primary's kind: callers never see which backend answered (health does). */
+  readonly kind: DbKind;
+  private readonly primary: Db;
+  private readonly openFallback: () => Promise<Db>;
+  private readonly probeIntervalMs: number;
+  private readonly pingTimeoutMs: number;
+  private readonly replayBatch: number;
+  private readonly log: Logger;
+  private fallback: Promise<{ db: Db; journaled: Set<string> }> | undefined;
+  private mode: 'primary' | 'fallback' = 'primary';
+  private since: Date | null = null;
+  private lastError: string | null = null;
+  private generationCounter = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private recovering: Promise<boolean> | undefined;
+  private entering: Promise<void> | undefined;
+  /** Closed while the last journal entries are replayed: new calls wait for the switch. */
+  private gate: Promise<void> = Promise.resolve();
+  private inFlightOnFallback = 0;
+  private fallbackIdle: (() => void) | undefined;
+  private closed = false;
+
+  constructor(options: FallbackDbOptions) {
+    this.primary = options.primary;
+    this.kind = options.primary.kind;
+    this.openFallback = options.openFallback;
+    this.probeIntervalMs = options.probeIntervalMs ?? 30_000;
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 3000;
+    this.replayBatch = options.replayBatch ?? 200;
+    this.log = options.logger ?? createLogger('db');
+  }
+
+  /** Changes at every switch between primary and fallback. */
+  get generation(): number {
+    return this.generationCounter;
+  }
+
+  /**
+   * Start serving: with the primary reachable, first replay whatever a previous process left in
+   * the journal (`hasJournal`: the embedded database already exists), then serve from the primary;
+   * otherwise serve from the fallback. Starts the probe either way.
+   */
+  async start({ hasJournal }: { hasJournal: boolean }): Promise<void> {
+    this.timer = setInterval(() => void this.tick(), this.probeIntervalMs);
+    this.timer.unref?.();
+    try {
+      await withTimeout(this.primary.ping(), this.pingTimeoutMs, 'primary ping');
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      await this.enterFallback(error as DbError);
+      return;
+    }
+    if (hasJournal) {
+      const { db } = await this.fallbackDb();
+      const status = await db.rpc<JournalStatus>('journal_status');
+      if (status.pending > 0) {
+        this.log.warn(`${status.pending} journaled write(s) from a previous run: replaying before serving from the primary`);
+        this.mode = 'fallback'; // serve consistently from the fallback until the replay is done
+        this.since = new Date();
+        this.generationCounter++;
+        if (!(await this.recover())) return;
+      }
+    }
+    await this.refreshCustomerCopy();
+  }
+
+  async rpc<T = unknown>(fn: string, args: object = {}): Promise<T> {
+    await this.gate;
+    if (this.mode === 'primary') {
+      try {
+        return await this.primary.rpc<T>(fn, args);
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        await this.enterFallback(error as DbError);
+      }
+    }
+    return this.onFallback<T>(fn, args);
+  }
+
+  async ping(): Promise<void> {
+    if (this.mode === 'primary') return this.primary.ping();
+    await (await this.fallbackDb()).db.ping();
+  }
+
+  async status(): Promise<FallbackStatus> {
+    let journal: Pick<JournalStatus, 'pending' | 'failed'> = { pending: 0, failed: 0 };
+    if (this.fallback) {
+      try {
+        journal = await (await this.fallback).db.rpc<JournalStatus>('journal_status');
+      } catch (error) {
+        this.log.warn(`journal status unavailable: ${(error as Error).message}`);
+      }
+    }
+    return {
+      primary: this.kind,
+      fallbackActive: this.mode === 'fallback',
+      since: this.since?.toISOString() ?? null,
+      journalPending: journal.pending,
+      journalFailed: journal.failed,
+      lastError: this.lastError,
+      generation: this.generationCounter,
+    };
+  }
+
+  /** The journal of the embedded database (health, dashboard, tests). */
+  async journal(): Promise<JournalStatus> {
+    return (await this.fallbackDb()).db.rpc<JournalStatus>('journal_status');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.recovering?.catch(() => false);
+    await this.primary.close();
+    if (this.fallback) await (await this.fallback).db.close();
+  }
+
+  /**
+   * Probe the primary and, when it answers, replay the journal and switch back. Resolves true when
+   * calls go to the primary afterwards. One at a time; the probe timer calls it.
+   */
+  recover(): Promise<boolean> {
+    this.recovering ??= this.replayAndSwitch().finally(() => {
+      this.recovering = undefined;
+    });
+    return this.recovering;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    if (this.mode === 'fallback') await this.recover();
+    else await this.refreshCustomerCopy();
+  }
+
+  private fallbackDb(): Promise<{ db: Db; journaled: Set<string> }> {
+    this.fallback ??= (async () => {
+      const db = await this.openFallback();
+      const journaled = new Set(await db.rpc<string[]>('system_journaled_functions'));
+      return { db, journaled };
+    })().catch((error: unknown) => {
+      this.fallback = undefined;
+      throw error;
+    });
+    return this.fallback;
+  }
+
+  private enterFallback(reason: DbError): Promise<void> {
+    this.lastError = reason.message;
+    if (this.mode === 'fallback') return Promise.resolve();
+    this.entering ??= (async () => {
+      await this.fallbackDb();
+      if (this.mode === 'fallback') return;
+      this.mode = 'fallback';
+      this.since = new Date();
+      this.generationCounter++;
+      this.log.warn(
+        `primary ${this.kind} unreachable (${reason.message}): serving from the embedded database, journaling writes; probing every ${this.probeIntervalMs / 1000} s`,
+      );
+    })().finally(() => {
+      this.entering = undefined;
+    });
+    return this.entering;
+  }
+
+  private async onFallback<T>(fn: string, args: object): Promise<T> {
+    // Counted before the first await: the final drain (replayAndSwitch) must see every call that
+    // chose the fallback, or a write could land in the journal after the switch back.
+    this.inFlightOnFallback++;
+    try {
+      const { db, journaled } = await this.fallbackDb();
+      if (!journaled.has(fn)) return await db.rpc<T>(fn, args);
+      return (await db.rpc<{ result: T }>('journal_exec', { fn, args })).result;
+    } finally {
+      if (--this.inFlightOnFallback === 0) this.fallbackIdle?.();
+    }
+  }
+
+  /** Replay pending entries until none is left; false when the primary went away meanwhile. */
+  private async replayPending(db: Db): Promise<boolean> {
+    for (;;) {
+      const entries = await db.rpc<JournalEntry[]>('journal_pending', { limit: this.replayBatch });
+      if (entries.length === 0) return true;
+      const replayed: number[] = [];
+      const failed: { seq: number; error: string }[] = [];
+      let lost: DbError | undefined;
+      for (const entry of entries) {
+        try {
+          // `replayedFrom` tells the function this write was accepted already (limits count it
+          // without refusing it); functions that do not know the key ignore it.
+          await this.primary.rpc(entry.fn, { ...entry.args, replayedFrom: entry.seq });
+          replayed.push(entry.seq);
+        } catch (error) {
+          if (isConnectionError(error)) {
+            lost = error as DbError;
+            break;
+          }
+          const e = error as Error;
+          failed.push({ seq: entry.seq, error: e instanceof DbError ? `${e.code}: ${e.message}` : e.message });
+          this.log.error(`journal entry ${entry.seq} (${entry.fn}) refused by the primary, set aside: ${e.message}`);
+        }
+      }
+      await db.rpc('journal_mark', { replayed, failed });
+      if (lost) {
+        this.lastError = lost.message;
+        this.log.warn(`replay paused: primary unreachable again (${lost.message})`);
+        return false;
+      }
+    }
+  }
+
+  private async replayAndSwitch(): Promise<boolean> {
+    if (this.mode === 'primary' || this.closed) return this.mode === 'primary';
+    try {
+      await withTimeout(this.primary.ping(), this.pingTimeoutMs, 'primary ping');
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      return false;
+    }
+    const { db } = await this.fallbackDb();
+    const started = Date.now();
+    if (!(await this.replayPending(db))) return false;
+    // The last stretch: hold new calls, let the ones on the fallback finish, replay what they wrote.
+    let open!: () => void;
+    this.gate = new Promise((resolve) => (open = resolve));
+    try {
+      if (this.inFlightOnFallback > 0) await new Promise<void>((resolve) => (this.fallbackIdle = resolve));
+      this.fallbackIdle = undefined;
+      if (!(await this.replayPending(db))) return false;
+      const status = await db.rpc<JournalStatus>('journal_status');
+      this.mode = 'primary';
+      this.generationCounter++;
+      this.log.info(
+        `primary ${this.kind} is back after ${((Date.now() - (this.since?.getTime() ?? started)) / 1000).toFixed(1)} s: ` +
+          `journal replayed in ${Date.now() - started} ms (${status.replayed} replayed, ${status.failed} set aside); serving from the primary`,
+      );
+      this.since = null;
+      this.lastError = null;
+      return true;
+    } finally {
+      open();
+    }
+  }
+
+  /**
+   * Refresh the fallback's copy of the customers from the primary (done at start and by every probe
+   * tick while the primary is up; a customer created since then is missing from the copy until the
+   * next tick).
+   */
+  async refreshCustomerCopy(): Promise<void> {
+    try {
+      const customers = await this.primary.rpc<object[]>('customers_list');
+      await (await this.fallbackDb()).db.rpc('customers_mirror', { customers });
+    } catch (error) {
+      if (isConnectionError(error) && this.mode === 'primary') await this.enterFallback(error as DbError);
+      else this.log.warn(`customer copy for the fallback not refreshed: ${(error as Error).message}`);
+    }
+  }
+}

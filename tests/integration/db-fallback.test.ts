@@ -1,0 +1,273 @@
+/**
+ * The outage fallback with real parts: the primary is a real PostgreSQL database reached through a
+ * TCP proxy the test cuts and restores (connections refused / dropped, as when the server stops);
+ * the fallback is a real PGlite directory. What must hold: no acknowledged write is lost or
+ * duplicated across an outage, a replay survives being interrupted and a restart, a write the
+ * primary refuses is set aside without blocking the rest, and SQL errors never cause a switch.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Responder } from '@/lib/chat/responder';
+import { createCustomer, type Customer } from '@/lib/customers';
+import { DbError, SqlState } from '@/lib/db/errors';
+import { FallbackDb } from '@/lib/db/fallback';
+import { loadMigrations, migrate } from '@/lib/db/migrations';
+import { PgliteDb } from '@/lib/db/pglite';
+import { PostgresDb } from '@/lib/db/postgres';
+import type { Db } from '@/lib/db/types';
+import { parseWith } from '@/lib/http';
+import { drainQueue } from '@/lib/queue/processor';
+import { sendMessages, sendSchema } from '@/lib/widget';
+import { migratedPostgres } from '../support/databases';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+
+const echo: Responder = {
+  async respond(message) {
+    return { reply: { content: `re: ${message.data.text}` }, needsStaff: false };
+  },
+};
+
+let pg: Awaited<ReturnType<typeof migratedPostgres>>;
+let proxy: TcpProxy;
+let proxiedUrl: string;
+const dirs: string[] = [];
+const open: FallbackDb[] = [];
+
+beforeAll(async () => {
+  pg = await migratedPostgres();
+  const url = new URL(pg.database.url);
+  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.port = String(proxy.port);
+  proxiedUrl = url.toString();
+});
+afterAll(async () => {
+  await proxy?.close();
+  await pg?.dispose();
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await proxy.restore();
+  for (const db of open.splice(0)) await db.close().catch(() => {});
+});
+
+function newDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-fallback-'));
+  dirs.push(dir);
+  return path.join(dir, 'pglite');
+}
+
+/** A serving Db as resolveDb builds it, with the probe left to the test (recover()). */
+async function fallbackDb(dir: string, primary: Db = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, max: 4 })) {
+  const db = new FallbackDb({
+    primary,
+    openFallback: async () => {
+      const embedded = await PgliteDb.open(dir);
+      await migrate(embedded.admin, loadMigrations());
+      return embedded;
+    },
+    probeIntervalMs: 3_600_000,
+    pingTimeoutMs: 1000,
+    replayBatch: 5,
+  });
+  open.push(db);
+  await db.start({ hasJournal: fs.existsSync(dir) });
+  return db;
+}
+
+async function shop(db: Db): Promise<Customer> {
+  return (await createCustomer(db, { name: `Shop ${crypto.randomUUID()}`, allowedOrigins: ['https://shop.example'] })).customer;
+}
+
+/** The visitor messages, replies and queued messages (any status) the PRIMARY holds for a session. */
+async function onPrimary(sessionId: string): Promise<{ visitor: string[]; bot: string[]; queue: string[] }> {
+  const messages = await pg.db.admin.query<{ role: string; client_message_id: string }>(
+    `select m.role, m.client_message_id from messages m join conversations c on c.id = m.conversation_id
+      where c.session_id = $1 order by m.client_message_id`,
+    [sessionId],
+  );
+  const queue = await pg.db.admin.query<{ client_message_id: string }>(
+    `select client_message_id from message_queue where session_id = $1 order by 1`,
+    [sessionId],
+  );
+  return {
+    visitor: messages.filter((m) => m.role === 'visitor').map((m) => m.client_message_id),
+    bot: messages.filter((m) => m.role === 'bot').map((m) => m.client_message_id),
+    queue: queue.map((q) => q.client_message_id),
+  };
+}
+
+const send = (db: Db, customer: Customer, sessionId: string, id: string) =>
+  sendMessages(db, customer, parseWith(sendSchema, { key: customer.publicKey, sessionId, messages: [{ clientMessageId: id, text: id }] }), echo);
+
+describe('outage fallback', () => {
+  it('serves from the fallback when the primary is down at start, and hands every write over on recovery', async () => {
+    await proxy.cut();
+    const db = await fallbackDb(newDir());
+    expect(await db.status()).toMatchObject({ primary: 'postgres', fallbackActive: true, lastError: expect.stringMatching(/ECONNREFUSED|timed out/) });
+    const id = crypto.randomUUID();
+    const { customer } = await createCustomer(db, { id, name: 'Created during the outage' });
+    expect((await db.status()).journalPending).toBe(1);
+
+    await proxy.restore();
+    expect(await db.recover()).toBe(true);
+    expect(await db.status()).toMatchObject({ fallbackActive: false, journalPending: 0, since: null, lastError: null });
+    // The very same customer — id and widget key — now exists on the primary.
+    const [row] = await pg.db.admin.query<{ public_key: string }>('select public_key from customers where id = $1', [id]);
+    expect(row?.public_key).toBe(customer.publicKey);
+  });
+
+  it('keeps every acknowledged write, exactly once, across an outage in the middle of a load', async () => {
+    const db = await fallbackDb(newDir());
+    const customer = await shop(db);
+    await db.refreshCustomerCopy(); // what the next probe tick would do
+
+    const sessionId = `load-${crypto.randomBytes(6).toString('hex')}`;
+    const acknowledged: string[] = [];
+    let stop = false;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; !stop && i < 60; i++) {
+        const id = `w${w}-${i}`;
+        await send(db, customer, sessionId, id);
+        acknowledged.push(id);
+      }
+    });
+    const until = async (n: number) => {
+      while (acknowledged.length < n) await new Promise((r) => setTimeout(r, 5));
+    };
+    await until(40);
+    await proxy.cut(); // the primary goes away mid-load
+    await until(120);
+    expect((await db.status()).fallbackActive).toBe(true);
+    expect((await db.status()).journalPending).toBeGreaterThan(0);
+    await proxy.restore();
+    expect(await db.recover()).toBe(true); // replays while the writers keep writing
+    await until(200);
+    stop = true;
+    await Promise.all(writers);
+
+    expect(await db.status()).toMatchObject({ fallbackActive: false, journalPending: 0, journalFailed: 0 });
+    const expected = [...acknowledged].sort();
+    // Every acknowledged message is stored once on the primary…
+    expect((await onPrimary(sessionId)).queue).toEqual(expected);
+    // …and delivered once the worker has run: a message whose enqueue reached the primary just
+    // before the cut was claimed there, its delivery then failing over to a fallback that never
+    // saw it; its claim expires and process-queue delivers it.
+    await pg.db.admin.query(`update message_queue set available_at = now() where session_id = $1 and status = 'processing'`, [
+      sessionId,
+    ]);
+    await drainQueue(db, echo, { budgetMs: 30_000 });
+    const held = await onPrimary(sessionId);
+    expect(held.visitor).toEqual(expected);
+    expect(held.bot).toEqual(expected.map((id) => `reply:${id}`).sort());
+  });
+
+  it('counts replayed messages against the plan without refusing them', async () => {
+    const db = await fallbackDb(newDir());
+    const customer = await shop(db);
+    await db.refreshCustomerCopy();
+    await pg.db.admin.query(`update plan_limits set messages = 3 where plan = 'free'`);
+    try {
+      await proxy.cut();
+      const sessionId = `quota-${crypto.randomBytes(6).toString('hex')}`;
+      for (let i = 0; i < 5; i++) await send(db, customer, sessionId, `q-${i}`); // the fallback's copy allows 1,000
+      await proxy.restore();
+      expect(await db.recover()).toBe(true);
+      expect(await db.status()).toMatchObject({ journalPending: 0, journalFailed: 0 });
+      expect((await onPrimary(sessionId)).visitor).toHaveLength(5);
+      const [usage] = await pg.db.admin.query<{ messages: number }>('select messages from usage where customer_id = $1', [customer.id]);
+      expect(usage?.messages).toBe(5); // counted past the limit of 3; new sends are refused from now on
+      await expect(send(db, customer, sessionId, 'q-5')).rejects.toMatchObject({ code: 'OMUSE' });
+    } finally {
+      await pg.db.admin.query(`update plan_limits set messages = 1000 where plan = 'free'`);
+    }
+  });
+
+  it('resumes an interrupted replay after a restart, without duplicates', async () => {
+    const dir = newDir();
+    // The replay will die part-way: the 9th replayed write reaches the primary, but the connection
+    // breaks before its answer arrives (so it stays pending), and then the process is gone.
+    let armed = false;
+    let replayed = 0;
+    const real = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500 });
+    const flaky: Db = {
+      kind: 'postgres',
+      ping: () => real.ping(),
+      close: () => real.close(),
+      async rpc<T>(fn: string, args?: object) {
+        const result = await real.rpc<T>(fn, args);
+        if (armed && ++replayed === 9) {
+          await proxy.cut();
+          throw new DbError(SqlState.connectionFailure, 'connection lost before the answer');
+        }
+        return result;
+      },
+    };
+    const first = await fallbackDb(dir, flaky);
+    const customer = await shop(first);
+    await first.refreshCustomerCopy();
+    await proxy.cut();
+    const sessionId = `restart-${crypto.randomBytes(6).toString('hex')}`;
+    const ids = Array.from({ length: 20 }, (_, i) => `r-${i}`);
+    for (const id of ids) await send(first, customer, sessionId, id);
+    await proxy.restore();
+    armed = true;
+    expect(await first.recover()).toBe(false);
+    const pendingAfterCrash = (await first.status()).journalPending;
+    expect(pendingAfterCrash).toBeGreaterThan(0);
+    expect(pendingAfterCrash).toBeLessThan(40);
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+
+    await proxy.restore();
+    const second = await fallbackDb(dir); // a restart: replays before serving from the primary
+    expect(await second.status()).toMatchObject({ fallbackActive: false, journalPending: 0 });
+    const held = await onPrimary(sessionId);
+    expect(held.visitor).toEqual([...ids].sort());
+    expect(held.bot).toEqual(ids.map((id) => `reply:${id}`).sort());
+  });
+
+  it('sets aside a write the primary refuses and replays the rest', async () => {
+    const db = await fallbackDb(newDir());
+    await proxy.cut();
+    const clash = crypto.randomUUID();
+    const fine = crypto.randomUUID();
+    await db.rpc('customers_create', { id: clash, name: 'Clash', publicKey: `pk_${'c'.repeat(32)}` });
+    await db.rpc('customers_create', { id: fine, name: 'Fine', publicKey: `pk_${'f'.repeat(32)}` });
+    // Meanwhile another customer took that widget key on the primary.
+    await pg.db.rpc('customers_create', { id: crypto.randomUUID(), name: 'First', publicKey: `pk_${'c'.repeat(32)}` });
+    await proxy.restore();
+
+    expect(await db.recover()).toBe(true);
+    expect(await db.status()).toMatchObject({ fallbackActive: false, journalPending: 0, journalFailed: 1 });
+    const journal = await db.journal();
+    expect(journal.failures).toEqual([{ seq: expect.any(Number), fn: 'customers_create', error: expect.stringMatching(/^23505: /) }]);
+    expect(await pg.db.rpc('customers_get', { id: fine })).toMatchObject({ name: 'Fine' });
+    expect(await pg.db.rpc('customers_get', { id: clash })).toBeNull();
+  });
+
+  it('passes SQL errors through without switching, and its journal detects tampering', async () => {
+    const dir = newDir();
+    const db = await fallbackDb(dir);
+    await expect(db.rpc('customers_create', { name: 'x', plan: 'gold' })).rejects.toMatchObject({ code: '23514' });
+    expect((await db.status()).fallbackActive).toBe(false);
+
+    await proxy.cut();
+    await createCustomer(db, { name: 'one' });
+    await createCustomer(db, { name: 'two' });
+    const generation = db.generation;
+    const embedded = await PgliteDb.open(dir); // this process's shared instance
+    try {
+      expect(await embedded.rpc('journal_verify')).toEqual({ ok: true, entries: 2, brokenAt: null });
+      await embedded.admin.query(`update private.outage_journal set args = '{"name":"three"}' where seq = 1`);
+      expect(await embedded.rpc('journal_verify')).toEqual({ ok: false, entries: 0, brokenAt: 1 });
+    } finally {
+      await embedded.close();
+    }
+    await proxy.restore();
+    await db.recover();
+    expect(db.generation).toBe(generation + 1);
+  });
+});
