@@ -4,12 +4,14 @@
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import type { CacheState } from '@/lib/cache/fallback';
 import type { Config } from '@/lib/config';
+import { servingStatus, type FallbackStatus } from '@/lib/db/fallback';
 import { primaryKind, resolveDb } from '@/lib/db/resolve';
 import type { DbKind } from '@/lib/db/types';
 
 export interface Health {
   ok: boolean;
-  db: {
+  db: FallbackStatus & {
+    /** The backend answering now: the primary's kind, or 'pglite' while the fallback serves. */
     kind: DbKind;
     ok: boolean;
     latencyMs: number | null;
@@ -33,13 +35,16 @@ export async function getHealth(config: Config): Promise<Health> {
   // Through the fallback: bounded by its budget and never rejected for an outage, but it counts
   // towards the circuit breaker and, while degraded, triggers the due probe, so the state is fresh.
   const cachePing = cache.ping();
-  const kind = primaryKind(config);
+  const primary = primaryKind(config);
   const started = performance.now();
   let db: Health['db'];
   try {
-    const info = await (await resolveDb(config)).rpc<SystemHealth>('system_health');
+    const serving = await resolveDb(config);
+    const info = await serving.rpc<SystemHealth>('system_health');
+    const status = await servingStatus(serving);
     db = {
-      kind,
+      ...status,
+      kind: status.fallbackActive ? 'pglite' : primary,
       ok: info.ok,
       latencyMs: Math.round((performance.now() - started) * 100) / 100,
       schemaVersion: info.schemaVersion,
@@ -47,7 +52,22 @@ export async function getHealth(config: Config): Promise<Health> {
       error: null,
     };
   } catch (error) {
-    db = { kind, ok: false, latencyMs: null, schemaVersion: null, serverVersion: null, error: (error as Error).message };
+    const message = (error as Error).message;
+    db = {
+      kind: primary,
+      primary,
+      ok: false,
+      fallbackActive: false,
+      since: null,
+      journalPending: 0,
+      journalFailed: 0,
+      lastError: message,
+      generation: 0,
+      latencyMs: null,
+      schemaVersion: null,
+      serverVersion: null,
+      error: message,
+    };
   }
   await cachePing;
   return {

@@ -11,6 +11,19 @@ export function StorageTiers({ health }: { health: Health }) {
         {health.db.latencyMs !== null && <> · {health.db.latencyMs} ms</>}
         {health.db.schemaVersion && <> · schema {health.db.schemaVersion}</>}
         {health.db.error && <> · {health.db.error}</>}
+        {health.db.fallbackActive && (
+          <>
+            {' '}
+            · <span className="status-bad">primary {health.db.primary} unreachable since {health.db.since}</span>: serving
+            from the embedded database, {health.db.journalPending} write(s) waiting to be replayed
+          </>
+        )}
+        {health.db.journalFailed > 0 && (
+          <>
+            {' '}
+            · <span className="status-bad">{health.db.journalFailed} journaled write(s) refused by the primary</span>
+          </>
+        )}
       </dd>
       <dt>Ephemeral</dt>
       <dd>

@@ -79,15 +79,25 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
   const apiRef = useRef<WidgetApi | null>(null);
   const sessionRef = useRef<string>('');
   const lastPosition = useRef(0);
+  const generation = useRef<number | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
 
-  const merge = useCallback((state: Pick<WidgetSessionState, 'messages'>) => {
-    if (state.messages.length === 0) return;
+  /**
+   * Take a server answer in. Returns false when the server switched databases (its `generation`
+   * changed) since the last answer: positions are then not comparable, so the caller reads the
+   * conversation again from position 0 and that answer replaces what is shown.
+   */
+  const merge = useCallback((state: Pick<WidgetSessionState, 'messages' | 'generation'>, replace = false): boolean => {
+    if (!replace && generation.current !== null && state.generation !== generation.current) return false;
+    generation.current = state.generation;
+    if (replace) lastPosition.current = 0;
     lastPosition.current = Math.max(lastPosition.current, ...state.messages.map((m) => m.position));
     setConversation((current) => {
-      const known = new Set(current.map((m) => m.position));
-      return [...current, ...state.messages.filter((m) => !known.has(m.position))].sort((a, b) => a.position - b.position);
+      const base = replace ? [] : current;
+      const known = new Set(base.map((m) => m.position));
+      return [...base, ...state.messages.filter((m) => !known.has(m.position))].sort((a, b) => a.position - b.position);
     });
+    return true;
   }, []);
 
   const replay = useCallback(() => {
@@ -109,7 +119,7 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
         const state = await api.session<WidgetSessionState & { customer: { name: string } }>(sessionRef.current);
         if (stopped) return;
         setTitle(state.customer.name);
-        merge(state);
+        merge(state, true); // the whole conversation, from position 0
       } catch (error) {
         if (stopped) return;
         if (error instanceof WidgetApiError && error.status === 403) {
@@ -155,7 +165,9 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
       poll = setInterval(async () => {
         if (document.visibilityState !== 'visible' || !navigator.onLine) return;
         try {
-          merge(await api.poll<WidgetSessionState>(sessionId, lastPosition.current));
+          if (!merge(await api.poll<WidgetSessionState>(sessionId, lastPosition.current))) {
+            merge(await api.poll<WidgetSessionState>(sessionId, 0), true);
+          }
         } catch {
           // The next poll asks again from the same position.
         }

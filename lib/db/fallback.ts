@@ -342,3 +342,20 @@ export class FallbackDb implements Db {
     }
   }
 }
+
+/**
+ * The serving state of any `Db`: a FallbackDb's own, or that of a plain backend (always its own
+ * primary, generation 0).
+ */
+export async function servingStatus(db: Db): Promise<FallbackStatus> {
+  if (db instanceof FallbackDb) return db.status();
+  return {
+    primary: db.kind,
+    fallbackActive: false,
+    since: null,
+    journalPending: 0,
+    journalFailed: 0,
+    lastError: null,
+    generation: 0,
+  };
+}

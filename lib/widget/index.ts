@@ -20,6 +20,7 @@ import { enforceRateLimits } from '@/lib/cache/rate-limit';
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import type { Responder } from '@/lib/chat/responder';
 import { getCustomerByPublicKey, type Customer } from '@/lib/customers';
+import { servingStatus } from '@/lib/db/fallback';
 import type { Db } from '@/lib/db/types';
 import { HttpError, clientIp } from '@/lib/http';
 import { createLogger } from '@/lib/log';
@@ -209,6 +210,11 @@ export interface WidgetMessage {
 }
 
 export interface WidgetSessionState {
+  /**
+   * Changes when the server switches between its primary database and the outage fallback.
+   * Positions are per database: on a change, read the conversation again from position 0.
+   */
+  generation: number;
   conversationStatus: 'open' | 'needs_staff' | 'closed' | null;
   /** Conversation messages after the requested position, oldest first (at most 200). */
   messages: WidgetMessage[];
@@ -223,8 +229,12 @@ export async function sessionState(
   sessionId: string,
   after: number,
 ): Promise<WidgetSessionState> {
-  const state = await getSession(db, { customerId: customer.id, sessionId, afterPosition: after });
+  const [state, serving] = await Promise.all([
+    getSession(db, { customerId: customer.id, sessionId, afterPosition: after }),
+    servingStatus(db),
+  ]);
   return {
+    generation: serving.generation,
     conversationStatus: state.conversationStatus,
     messages: state.messages.map(({ role, content, clientMessageId, position, createdAt }) => ({
       role,
