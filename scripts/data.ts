@@ -131,11 +131,12 @@ async function exportCommand(config: Config): Promise<void> {
 
 async function importCommand(config: Config): Promise<void> {
   const file = required('in');
+  const policy = onConflict();
   const bar = progressBar();
   try {
     await withBackends(config, [values.to ?? 'configured'], async ([target]) => {
       const result = await importFile(target!.db, file, {
-        onConflict: onConflict(),
+        onConflict: policy,
         dryRun: values['dry-run'],
         validate: values.validate,
         label: target!.label,
@@ -169,13 +170,14 @@ async function migrateCommand(config: Config): Promise<void> {
       return;
     }
     const id = customerId();
+    const policy = onConflict();
     if (!values.from) throw new UsageError('--from is required');
     await withBackends(config, [values.from, values.to], async ([source, target]) => {
       const result = await migrateCustomer(source!, target!, {
         customerId: id,
         file: values.out,
         backup: values.backup,
-        onConflict: onConflict(),
+        onConflict: policy,
         dryRun: values['dry-run'],
         includeSecrets: values['include-public-key'],
         onProgress: bar.onProgress,
@@ -212,7 +214,8 @@ async function listBackend(spec: BackendSpec, config: Config): Promise<void> {
   try {
     endpoint = await openBackend(spec, config);
   } catch (error) {
-    console.log(`${spec.label}\n  unreachable: ${(error as Error).message.replace(/^\[omniops\] \[transfer\] /, '')}\n`);
+    const reason = error instanceof TransferError && error.cause instanceof Error ? error.cause.message : (error as Error).message;
+    console.log(`${spec.label}\n  unreachable: ${reason}\n`);
     return;
   }
   try {

@@ -93,9 +93,14 @@ $$;
 -- (`to_jsonb`), minus `omit` (local bookkeeping) and generated columns; rows whose `skip.column`
 -- is one of `skip.values` are left out (completed queue rows). Timestamps are rendered in UTC
 -- (the function's TimeZone), so every backend writes the same text for the same instant.
+-- enable_sort is off so that a page is always read in index order (every table's key has an index
+-- in that order): without statistics — PGlite has no autovacuum, so a freshly imported table has
+-- none — the planner may otherwise fetch every remaining row of the customer and sort it for each
+-- page, which makes an export quadratic.
 create function public.transfer_export_page(jsonb) returns jsonb
 language plpgsql stable
 set "TimeZone" to 'UTC'
+set enable_sort to off
 as $$
 declare
   p alias for $1;
