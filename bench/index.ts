@@ -7,6 +7,7 @@ import * as cache from './cache';
 import * as cleanup from './cleanup';
 import * as dbPort from './db-port';
 import * as queue from './queue';
+import * as transfer from './transfer';
 import * as widget from './widget';
 
 const benchmarks: Record<string, { run(): Promise<void> }> = {
@@ -15,6 +16,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   widget,
   cache,
   cleanup,
+  transfer,
 };
 
 loadEnvFiles();

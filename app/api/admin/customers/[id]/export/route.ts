@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { getConfig } from '@/lib/config';
+import { resolveDb } from '@/lib/db/resolve';
+import type { Db } from '@/lib/db/types';
+import { errorResponse, parseWith } from '@/lib/http';
+import { openExportDownload } from '@/lib/transfer/download';
+
+export const dynamic = 'force-dynamic';
+// A large customer takes a while to stream; Vercel stops a function after maxDuration.
+export const maxDuration = 300;
+
+/**
+ * GET /api/admin/customers/:id/export — the customer's data as a transfer file (NDJSON), streamed as
+ * a download (admin session required: proxy.ts). Counts as an export in the customer's usage: 429
+ * past the plan's monthly limit, 404 for an unknown customer. `deps` lets tests pass their database.
+ */
+export async function GET(_request: Request, context: { params: Promise<{ id: string }> }, deps: { db?: Db } = {}) {
+  try {
+    const { id } = parseWith(z.object({ id: z.uuid() }), await context.params);
+    const { filename, body } = await openExportDownload(deps.db ?? (await resolveDb(getConfig())), id);
+    return new Response(body, {
+      headers: {
+        'content-type': 'application/x-ndjson; charset=utf-8',
+        'content-disposition': `attachment; filename="${filename}"`,
+        'cache-control': 'no-store',
+      },
+    });
+  } catch (error) {
+    return errorResponse(error, { 'cache-control': 'no-store' });
+  }
+}

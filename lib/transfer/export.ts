@@ -1,0 +1,189 @@
+/**
+ * Export: a customer's rows read through the `Db` port one keyset page at a time (one RPC per page
+ * of at most `pageSize` rows), sanitised, and written as NDJSON lines while the checksums are
+ * accumulated. Memory holds one page, whatever the size of the tenant.
+ *
+ * An export is consistent per page, not a snapshot of the whole customer: the Data API gives no
+ * session that could hold one snapshot across calls. Rows written while an export runs may or may
+ * not be in it; for an exact copy, export a quiet customer (a row whose parent arrived after the
+ * parent's table was read is refused by the import, never written half).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { getCustomer } from '@/lib/customers';
+import type { Db } from '@/lib/db/types';
+import { DataDigest } from './digest';
+import { TransferError, fromDbError, transferRpc } from './errors';
+import { FORMAT, FORMAT_VERSION, line, type Footer, type Header, type Row, type Summary } from './format';
+import { sanitizeRow } from './sanitize';
+import { TENANT_TABLES, selection, type TableName, type TenantTable } from './tables';
+
+export interface TransferProgress {
+  phase: 'export' | 'backup' | 'verify' | 'stage' | 'commit' | 'validate';
+  table: TableName | null;
+  /** Rows done in this phase so far. */
+  done: number;
+  /** Rows this phase will handle, when known. */
+  total: number | null;
+}
+
+export interface ExportOptions {
+  /** Write secret columns (the widget key) as they are instead of "[REDACTED]". @default false */
+  includeSecrets?: boolean;
+  /** Rows per RPC. @default 1000 */
+  pageSize?: number;
+  /** A customer the source does not have exports as an empty file (a backup of "absent") instead of failing. @default false */
+  allowMissing?: boolean;
+  /** Names the source in messages. @default the backend kind */
+  label?: string;
+  onProgress?: (progress: TransferProgress) => void;
+  /** @default 'export' */
+  phase?: TransferProgress['phase'];
+}
+
+interface InventoryEntry {
+  id: string;
+  rows: Partial<Record<TableName, number>>;
+}
+
+/** Row counts per table of one customer (or of all), counted as an export selects rows. */
+export async function inventory(db: Db, label: string, customerId?: string): Promise<(InventoryEntry & { name: string; plan: string })[]> {
+  return transferRpc(db, label, 'transfer_inventory', { tables: TENANT_TABLES.map(selection), customerId });
+}
+
+/** Every row of the customer, table by table in TENANT_TABLES order, as the database has them. */
+async function* tenantRows(db: Db, customerId: string, label: string, pageSize: number): AsyncGenerator<[TenantTable, Row]> {
+  for (const table of TENANT_TABLES as readonly TenantTable[]) {
+    let after: unknown[] | null = null;
+    for (;;) {
+      const page: Row[] = await transferRpc<Row[]>(db, label, 'transfer_export_page', {
+        customerId,
+        table: table.name,
+        key: table.key,
+        after,
+        limit: pageSize,
+        omit: table.omit ?? [],
+        skip: table.skip,
+      });
+      for (const row of page) yield [table, row];
+      if (page.length < pageSize) break;
+      const last = page[page.length - 1]!;
+      after = table.key.map((column) => last[column]);
+    }
+  }
+}
+
+/** The customer's rows as they may leave the database (sanitised), with progress reporting. */
+async function* exportedRows(
+  db: Db,
+  customerId: string,
+  options: ExportOptions,
+): AsyncGenerator<[TableName, Row]> {
+  const label = options.label ?? db.kind;
+  const { onProgress, phase = 'export' } = options;
+  let total: number | null = null;
+  if (onProgress) {
+    const [entry] = await inventory(db, label, customerId);
+    total = Object.values(entry?.rows ?? {}).reduce((a, b) => a + b, 0);
+  }
+  let done = 0;
+  for await (const [table, row] of tenantRows(db, customerId, label, options.pageSize ?? 1000)) {
+    yield [table.name as TableName, sanitizeRow(table, row, { includeSecrets: options.includeSecrets ?? false })];
+    done++;
+    if (onProgress && done % 1000 === 0) onProgress({ phase, table: table.name as TableName, done, total });
+  }
+  onProgress?.({ phase, table: null, done, total });
+}
+
+async function requireCustomer(db: Db, customerId: string, label: string, allowMissing: boolean): Promise<void> {
+  let customer;
+  try {
+    customer = await getCustomer(db, customerId);
+  } catch (error) {
+    throw fromDbError(error, label);
+  }
+  if (!customer && !allowMissing) throw new TransferError('unknown_customer', `${label} has no customer ${customerId}`);
+}
+
+/**
+ * The export as NDJSON lines (header, rows, footer). Fails before the first line for an unknown
+ * customer; a failure later ends the lines early, so the output has no footer and no import
+ * accepts it.
+ */
+export async function* exportLines(db: Db, customerId: string, options: ExportOptions = {}): AsyncGenerator<string, Footer> {
+  const label = options.label ?? db.kind;
+  await requireCustomer(db, customerId, label, options.allowMissing ?? false);
+  const health = await transferRpc<{ now: string; schemaVersion: string | null }>(db, label, 'system_health', {});
+  const header: Header = {
+    type: 'header',
+    format: FORMAT,
+    version: FORMAT_VERSION,
+    customerId,
+    source: { kind: db.kind, schemaVersion: health.schemaVersion },
+    exportedAt: new Date(health.now).toISOString(),
+    options: { secrets: options.includeSecrets ? 'included' : 'redacted' },
+  };
+  const file = crypto.createHash('sha256');
+  const digest = new DataDigest(customerId);
+  const first = line(header);
+  file.update(first);
+  yield first;
+  for await (const [table, row] of exportedRows(db, customerId, options)) {
+    const text = line({ type: 'row', table, row });
+    file.update(text);
+    digest.add(table, row);
+    yield text;
+  }
+  const footer: Footer = { type: 'footer', ...digest.summary(), fileSha256: file.digest('hex') };
+  yield line(footer);
+  return footer;
+}
+
+export interface ExportResult {
+  file: string;
+  header: Header;
+  footer: Footer;
+  bytes: number;
+}
+
+/**
+ * Export to `file`, written under a temporary name and renamed when complete, so `file` is never a
+ * partial export.
+ */
+export async function exportToFile(db: Db, customerId: string, file: string, options: ExportOptions = {}): Promise<ExportResult> {
+  const target = path.resolve(file);
+  const partial = `${target}.partial-${process.pid}`;
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const lines = exportLines(db, customerId, options);
+  let header: Header | undefined;
+  let footer: Footer | undefined;
+  async function* capture(): AsyncGenerator<string> {
+    for (;;) {
+      const next = await lines.next();
+      if (next.done) {
+        footer = next.value;
+        return;
+      }
+      header ??= JSON.parse(next.value) as Header;
+      yield next.value;
+    }
+  }
+  try {
+    await pipeline(Readable.from(capture()), fs.createWriteStream(partial, { mode: 0o600 }));
+    fs.renameSync(partial, target);
+  } catch (error) {
+    fs.rmSync(partial, { force: true });
+    throw error;
+  }
+  return { file: target, header: header!, footer: footer!, bytes: fs.statSync(target).size };
+}
+
+/** The checksums of what an export of the customer would contain now, without writing it (validation). */
+export async function digestCustomer(db: Db, customerId: string, options: ExportOptions = {}): Promise<Summary> {
+  const digest = new DataDigest(customerId);
+  for await (const [table, row] of exportedRows(db, customerId, options)) digest.add(table, row);
+  return digest.summary();
+}

@@ -1,0 +1,173 @@
+/**
+ * Import: prove the file intact (schema and checksums) before anything is written, stage its rows
+ * on the target in batches (private staging tables, invisible to the app), then make them live in
+ * one atomic `transfer_import_commit`. A failure at any point — a bad row, a lost connection, a
+ * crash — leaves the target's live data exactly as it was: staged rows are dropped by
+ * `transfer_import_abort` (or swept after a day when the process died).
+ *
+ * Conflict policies, when the target already has the customer (README "Moving a customer"):
+ *   fail       (default) refuse; nothing changes
+ *   skip       keep every existing row; add the file's rows that collide with none (a merge)
+ *   overwrite  replace the customer's data on the target with the file's
+ */
+import crypto from 'node:crypto';
+import type { Customer } from '@/lib/customers';
+import type { Db } from '@/lib/db/types';
+import { createLogger } from '@/lib/log';
+import { differences } from './digest';
+import { TransferError, transferRpc } from './errors';
+import { digestCustomer, type TransferProgress } from './export';
+import type { Footer, Header, Row } from './format';
+import { scanFile, verifyFile } from './read';
+import { REDACTED } from './sanitize';
+import { TENANT_TABLES, type TableName } from './tables';
+
+const log = createLogger('transfer');
+
+export const CONFLICT_POLICIES = ['fail', 'skip', 'overwrite'] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+export interface ImportOptions {
+  /** What to do when the target already has the customer. @default 'fail' */
+  onConflict?: ConflictPolicy;
+  /** Stage and commit inside a transaction that is rolled back: reports what would happen, changes nothing. */
+  dryRun?: boolean;
+  /** Compare the target with the file after the commit (row counts and per-table digests). @default false */
+  validate?: boolean;
+  /** Rows per staging call. @default 1000 */
+  batchRows?: number;
+  /** Upper bound of a staging call's JSON size, in characters. @default 4 MiB */
+  batchChars?: number;
+  /** Names the target in messages. @default the backend kind */
+  label?: string;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+export interface ImportResult {
+  customerId: string;
+  customerExisted: boolean;
+  dryRun: boolean;
+  /** Rows written per table (on a dry run: that would be written). */
+  written: Partial<Record<TableName, number>>;
+  /** Rows of the file left out because they collided with existing rows (skip policy). */
+  skipped: Partial<Record<TableName, number>>;
+  header: Header;
+  footer: Footer;
+}
+
+/**
+ * The customers row as the target gets it: a redacted widget key keeps the key the target already
+ * has for the customer, or is left out so the target generates a new one.
+ */
+function withTargetKey(row: Row, existing: Customer | null): Row {
+  if (row.public_key !== REDACTED) return row;
+  const staged = { ...row };
+  if (existing) staged.public_key = existing.publicKey;
+  else delete staged.public_key;
+  return staged;
+}
+
+/** Import the transfer file `file` into `db`. */
+export async function importFile(db: Db, file: string, options: ImportOptions = {}): Promise<ImportResult> {
+  const { onConflict = 'fail', dryRun = false, batchRows = 1000, batchChars = 4 * 1024 * 1024, onProgress } = options;
+  const label = options.label ?? db.kind;
+  const total = (footer: Footer) => Object.values(footer.tables).reduce((a, t) => a + t.rows, 0);
+
+  onProgress?.({ phase: 'verify', table: null, done: 0, total: null });
+  const { header, footer } = await verifyFile(file);
+  const customerId = header.customerId;
+
+  const importId = crypto.randomUUID();
+  const begun = await transferRpc<{ customer: Customer | null }>(db, label, 'transfer_import_begin', { importId, customerId });
+  const abort = async () => {
+    try {
+      await db.rpc('transfer_import_abort', { importId });
+    } catch (error) {
+      // The staged rows are invisible to the app and swept after a day; the import's own failure
+      // is what the caller needs to see.
+      log.warn(`could not drop staged import ${importId} on ${label}: ${(error as Error).message}`);
+    }
+  };
+  if (begun.customer && onConflict === 'fail') {
+    await abort();
+    throw new TransferError(
+      'customer_exists',
+      `${label} already has customer ${customerId} (${begun.customer.name}); choose --on-conflict skip (keep its rows, add the file's) or overwrite (replace them with the file's)`,
+    );
+  }
+
+  try {
+    let batch: Row[] = [];
+    let batchTable: TableName | null = null;
+    let chars = 0;
+    let done = 0;
+    const seq = new Map<TableName, number>();
+    const flush = async () => {
+      if (!batchTable || batch.length === 0) return;
+      const firstSeq = (seq.get(batchTable) ?? 0) + 1;
+      await transferRpc(db, label, 'transfer_import_stage', { importId, table: batchTable, firstSeq, rows: batch });
+      seq.set(batchTable, firstSeq + batch.length - 1);
+      done += batch.length;
+      onProgress?.({ phase: 'stage', table: batchTable, done, total: total(footer) });
+      batch = [];
+      chars = 0;
+    };
+    // The second scan checks the checksums again at its end, before the commit below: a file
+    // changed since the first scan is never committed.
+    await scanFile(file, async (table, row) => {
+      if (table !== batchTable) await flush();
+      batchTable = table;
+      const staged = table === 'customers' ? withTargetKey(row, begun.customer) : row;
+      batch.push(staged);
+      chars += JSON.stringify(staged).length;
+      if (batch.length >= batchRows || chars >= batchChars) await flush();
+    });
+    await flush();
+
+    onProgress?.({ phase: 'commit', table: null, done, total: total(footer) });
+    const result = await transferRpc<Pick<ImportResult, 'customerExisted' | 'dryRun' | 'written' | 'skipped'>>(
+      db,
+      label,
+      'transfer_import_commit',
+      {
+        importId,
+        onConflict,
+        dryRun,
+        tables: TENANT_TABLES.map((t) => ({
+          table: t.name,
+          rows: footer.tables[t.name]?.rows ?? 0,
+          derived: 'derived' in t && t.derived,
+          omit: 'omit' in t ? t.omit : [],
+        })),
+      },
+    );
+    if (dryRun) await abort();
+    if (options.validate && !dryRun) await validateTarget(db, header, footer, { label, onProgress });
+    return { customerId, ...result, header, footer };
+  } catch (error) {
+    await abort();
+    throw error;
+  }
+}
+
+/**
+ * Compare what the target holds for the file's customer with the file: row counts and digests of
+ * every table must be equal. Throws `TransferError` 'validation' naming the tables that differ.
+ */
+export async function validateTarget(
+  db: Db,
+  header: Header,
+  footer: Footer,
+  { label = db.kind, onProgress }: { label?: string; onProgress?: (progress: TransferProgress) => void } = {},
+): Promise<void> {
+  const actual = await digestCustomer(db, header.customerId, {
+    includeSecrets: header.options.secrets === 'included',
+    label,
+    onProgress,
+    phase: 'validate',
+  });
+  const diffs = differences(footer, actual);
+  if (diffs.length > 0 || actual.sha256 !== footer.sha256) {
+    throw new TransferError('validation', `${label} does not hold what the file holds for customer ${header.customerId}: ${diffs.join('; ')}`);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Reading a transfer file: every line parsed with the zod schemas of ./format.ts, the structure
+ * checked (one header first, rows grouped by table in TENANT_TABLES order and all of the header's
+ * customer, one footer last), and the checksums recomputed and compared with the footer's.
+ *
+ * An import scans a file twice: once to prove it intact before anything is written, then again to
+ * stage its rows — and the second scan checks the checksums again before the import is committed,
+ * so a file changed between the two scans is refused too.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import readline from 'node:readline';
+import type { z } from 'zod';
+import { DataDigest, differences } from './digest';
+import { TransferError } from './errors';
+import { footerSchema, headerSchema, rowLineSchema, type Footer, type Header, type Row } from './format';
+import { TABLE_NAMES, customerColumnOf, type TableName } from './tables';
+
+export interface VerifiedFile {
+  header: Header;
+  footer: Footer;
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.join('.') || '(line)'}: ${issue.message}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Scan `file`, calling `onRow` for every row (awaited: backpressure for the importer), and return
+ * its header and footer once everything checked out. Throws `TransferError` 'format' for a file
+ * that is not a well-formed transfer file and 'checksum' for one whose content does not match its
+ * checksums. A damaged row line counts as a checksum failure when the file digest disagrees too
+ * (one changed byte anywhere before the footer is reported as such).
+ */
+export async function scanFile(
+  file: string,
+  onRow?: (table: TableName, row: Row) => Promise<void> | void,
+): Promise<VerifiedFile> {
+  let stream: fs.ReadStream;
+  try {
+    await fs.promises.access(file, fs.constants.R_OK);
+    stream = fs.createReadStream(file, { encoding: 'utf8' });
+  } catch (error) {
+    throw new TransferError('format', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  const fileHash = crypto.createHash('sha256');
+  let header: Header | undefined;
+  let digest: DataDigest | undefined;
+  let footer: Footer | undefined;
+  let tableIndex = 0;
+  let number = 0;
+  /** The first problem with a row line: a format error, unless the file digest shows tampering. */
+  let damaged: string | undefined;
+  const formatError = (message: string) => new TransferError('format', `${file}: line ${number}: ${message}`);
+  // Problems with the header or a row are held until the file digest is known: with a digest that
+  // disagrees they are damage (checksum), with one that agrees the file was written wrong (format).
+
+  try {
+    for await (const text of lines) {
+      number++;
+      if (footer) {
+        if (text.trim() === '') continue;
+        throw formatError('content after the footer');
+      }
+      const value = parseJson(text);
+      if (number > 1 && (value as { type?: unknown } | undefined)?.type === 'footer') {
+        const parsed = footerSchema.safeParse(value);
+        if (!parsed.success) throw formatError(`invalid footer (${describe(parsed.error)})`);
+        footer = parsed.data;
+        continue;
+      }
+      fileHash.update(`${text}\n`);
+      if (damaged) continue;
+      const problem = number === 1 ? readHeader(value) : await readRow(value);
+      if (problem) damaged = `line ${number}: ${problem}`;
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+
+  function readHeader(value: unknown): string | undefined {
+    const parsed = headerSchema.safeParse(value);
+    if (!parsed.success) return value === undefined ? 'not JSON: not a transfer file' : `not a transfer header (${describe(parsed.error)})`;
+    header = parsed.data;
+    digest = new DataDigest(header.customerId);
+    return undefined;
+  }
+
+  async function readRow(value: unknown): Promise<string | undefined> {
+    const parsed = rowLineSchema.safeParse(value);
+    if (!parsed.success) return value === undefined ? 'not JSON' : describe(parsed.error);
+    const { table, row } = parsed.data;
+    const index = TABLE_NAMES.indexOf(table);
+    if (index < tableIndex) return `a ${table} row after the rows of ${TABLE_NAMES[tableIndex]}: tables out of order`;
+    tableIndex = index;
+    const owner = row[customerColumnOf(table)];
+    if (owner !== header!.customerId) return `a ${table} row of customer ${String(owner)} in a file of customer ${header!.customerId}`;
+    digest!.add(table, row);
+    await onRow?.(table, row);
+    return undefined;
+  }
+
+  if (number === 0) throw new TransferError('format', `${file}: empty file: not a transfer file`);
+  if (!footer) {
+    throw new TransferError('format', `${file}: ${header ? 'no footer: the file is truncated (an export that did not finish)' : damaged}`);
+  }
+  const fileDigest = fileHash.digest('hex');
+  if (fileDigest !== footer.fileSha256) {
+    throw new TransferError(
+      'checksum',
+      `${file}: checksum mismatch: the file's content is not what was exported (changed or corrupted)${damaged ? `; first damage at ${damaged}` : ''}`,
+    );
+  }
+  if (damaged || !header || !digest) throw new TransferError('format', `${file}: ${damaged ?? 'no header'}`);
+  const actual = digest.summary();
+  const diffs = differences(footer, actual);
+  if (diffs.length > 0 || actual.sha256 !== footer.sha256) {
+    throw new TransferError('checksum', `${file}: checksum mismatch: ${diffs.join('; ') || 'data checksum differs'}`);
+  }
+  return { header, footer };
+}
+
+/** Prove a file intact without writing anything. */
+export function verifyFile(file: string): Promise<VerifiedFile> {
+  return scanFile(file);
+}

@@ -1,0 +1,21 @@
+-- Rollback of 20261122040000_transfer.sql.
+drop function if exists public.transfer_customer_delete(jsonb);
+drop function if exists public.transfer_import_abort(jsonb);
+drop function if exists public.transfer_import_commit(jsonb);
+drop function if exists private.transfer_verify_derived(uuid, text, uuid, text[]);
+drop function if exists private.transfer_write_table(uuid, text, boolean);
+drop function if exists private.transfer_advance_sequence(regclass, bigint);
+drop function if exists public.transfer_import_stage(jsonb);
+drop function if exists private.transfer_staging_import(uuid);
+drop function if exists public.transfer_import_begin(jsonb);
+drop table if exists private.transfer_import_rows;
+drop table if exists private.transfer_imports;
+drop function if exists public.transfer_inventory(jsonb);
+drop function if exists public.transfer_export_page(jsonb);
+drop function if exists private.transfer_require_columns(regclass, text[], text);
+drop function if exists private.transfer_names(jsonb);
+drop function if exists private.transfer_columns(regclass);
+drop function if exists private.transfer_table(text);
+drop function if exists private.transfer_customer_column(text);
+create index if not exists messages_customer_created_idx on public.messages (customer_id, created_at);
+drop index if exists public.messages_customer_created_id_idx;
