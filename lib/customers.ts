@@ -39,7 +39,7 @@ export const originSchema = z
 
 export const customerInputSchema = z.object({
   /** Client-supplied id: repeating a create with the same id is a no-op. */
-  id: z.uuid().optional(),
+  id: z.guid().optional(),
   name: z.string().trim().min(1).max(200),
   allowedOrigins: z.array(originSchema).max(100).default([]),
   plan: z.enum(PLANS).default('free'),

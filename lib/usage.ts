@@ -66,7 +66,7 @@ export interface Usage {
 }
 
 const incrementSchema = z.object({
-  customerId: z.uuid(),
+  customerId: z.guid(),
   type: z.enum(USAGE_TYPES),
   amount: z.number().int().min(1).max(1_000_000),
 });
@@ -101,5 +101,5 @@ export async function incrementUsage(
 
 /** This month's usage and limits of a customer, or null when the customer does not exist. */
 export async function getUsage(db: Db, customerId: string, { at }: UsageOptions = {}): Promise<Usage | null> {
-  return db.rpc<Usage | null>('usage_get', { customerId: z.uuid().parse(customerId), at: at?.toISOString() });
+  return db.rpc<Usage | null>('usage_get', { customerId: z.guid().parse(customerId), at: at?.toISOString() });
 }

@@ -61,7 +61,7 @@ function required(name: 'customer' | 'in' | 'out' | 'backup'): string {
 }
 
 function customerId(): string {
-  const parsed = z.uuid().safeParse(required('customer'));
+  const parsed = z.guid().safeParse(required('customer'));
   if (!parsed.success) throw new UsageError(`--customer: not a customer id (a UUID): ${values.customer}`);
   return parsed.data;
 }

@@ -3,7 +3,19 @@
  * Adapter-specific failures are mapped onto SQLSTATEs (e.g. PostgREST's PGRST202 → 42883, a refused
  * TCP connection or failed fetch → 08001).
  */
+const DB_ERROR = Symbol.for('omniops.DbError');
+
 export class DbError extends Error {
+  /**
+   * Next.js loads a module once per server layer (instrumentation.ts, route handlers, pages), so
+   * the process-wide Db opened by one copy throws that copy's DbError into code compiled with
+   * another: `instanceof DbError` checks a brand every copy shares, not the class's identity.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[DB_ERROR] === true;
+  }
+
+  readonly [DB_ERROR] = true;
   override readonly name = 'DbError';
   constructor(
     /** SQLSTATE, e.g. `23505`; connection problems are class `08`. */

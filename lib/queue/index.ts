@@ -30,7 +30,7 @@ export const messageTextSchema = z
   .refine((text) => !text.includes('\u0000'), 'must not contain NUL characters');
 
 export const enqueueInputSchema = z.object({
-  customerId: z.uuid(),
+  customerId: z.guid(),
   sessionId: sessionIdSchema,
   messages: z
     .array(

@@ -31,7 +31,7 @@ export const headerSchema = z
     type: z.literal('header'),
     format: z.literal(FORMAT),
     version: z.literal(FORMAT_VERSION),
-    customerId: z.uuid(),
+    customerId: z.guid(),
     source: z
       .object({
         kind: z.enum(['supabase', 'postgres', 'pglite']),
