@@ -9,7 +9,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent } from 'react';
 import { openOutboxStore, type OutboxStore } from '@/lib/chat-widget/storage/outbox-store';
-import { PersistentMessageQueue, type OutboxEntry } from '@/lib/chat-widget/storage/persistent-message-queue';
+import { DEFAULT_BACKOFF, PersistentMessageQueue, type OutboxEntry } from '@/lib/chat-widget/storage/persistent-message-queue';
 import { WidgetApiError, createWidgetApi, type WidgetApi } from '@/lib/chat-widget/transport';
 import type { WidgetMessage, WidgetSessionState } from '@/lib/widget';
 
@@ -81,6 +81,7 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
   const lastPosition = useRef(0);
   const generation = useRef<number | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
+  const restTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
   /**
    * Take a server answer in. Returns false when the server switched databases (its `generation`
@@ -104,8 +105,17 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
     const queue = queueRef.current;
     const api = apiRef.current;
     if (!queue || !api) return;
-    void queue.replayWithPersistence((messages) => api.send(sessionRef.current, messages));
+    clearTimeout(restTimer.current);
+    void queue.replayWithPersistence((messages) => api.send(sessionRef.current, messages)).then((report) => {
+      // A round that used up its attempts shows the messages as failed (the visitor may retry at
+      // once), and the widget tries them again on its own after a rest, for as long as it is open.
+      if (report.stoppedBecause !== 'gave-up' || queueRef.current !== queue) return;
+      restTimer.current = setTimeout(() => {
+        void queue.retry().then(() => replayRef.current());
+      }, DEFAULT_BACKOFF.maxMs);
+    });
   }, []);
+  const replayRef = useRef(replay);
 
   useEffect(() => {
     let stopped = false;
@@ -179,6 +189,7 @@ export function ChatWidget({ widgetKey }: { widgetKey: string }) {
       stopped = true;
       clearInterval(poll);
       window.removeEventListener('online', onOnline);
+      clearTimeout(restTimer.current);
       queue?.stop();
     };
   }, [widgetKey, merge, replay]);

@@ -291,4 +291,35 @@ describe('PersistentMessageQueue', () => {
     expect(await round).toMatchObject({ sent: 1 });
     expect(realSleeps).toEqual([1000]);
   });
+
+  it('does not let a wake-up cut short the Retry-After the server asked for', async () => {
+    const sleeps: number[] = [];
+    const { queue } = setup({
+      now: Date.now,
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve) => {
+          sleeps.push(ms);
+          const t = setTimeout(resolve, ms);
+          signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        }),
+    });
+    await queue.enqueue(message(1));
+    let calls = 0;
+    const round = queue.replayWithPersistence(async (messages) => {
+      if (++calls === 1) return { kind: 'retry', error: 'HTTP 503', retryAfterMs: 300 };
+      return { kind: 'ok', acknowledged: messages.map((m) => m.key) };
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    // The visitor sends again: the queue wakes, but waits out what is left of Retry-After.
+    await queue.enqueue(message(2));
+    queue.wake();
+    expect(await round).toMatchObject({ sent: 2 });
+    expect(calls).toBe(2);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[1]).toBeGreaterThan(200);
+    expect(sleeps[1]).toBeLessThanOrEqual(300);
+  });
 });

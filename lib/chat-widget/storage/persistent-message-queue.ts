@@ -157,6 +157,8 @@ export class PersistentMessageQueue {
   private running: Promise<ReplayReport> | undefined;
   private abort = new AbortController();
   private wakeup = new AbortController();
+  /** Until when the server asked (Retry-After) not to be called again: a wake() does not override it. */
+  private holdUntil = 0;
 
   constructor(options: PersistentMessageQueueOptions) {
     this.customerId = options.customerId;
@@ -264,11 +266,13 @@ export class PersistentMessageQueue {
 
   /**
    * Something changed for the better (the browser came back online, the visitor sent another
-   * message): end any backoff wait and try the queued messages now.
+   * message): end any backoff wait and try the queued messages now — or, when the server's last
+   * answer carried Retry-After, as soon as that has passed (another send would not be welcome
+   * sooner, and waking must not burn the round's attempts).
    */
   wake(): void {
     for (const entry of this.memory.all()) {
-      if (entry.status === 'queued') entry.nextAttemptAt = 0;
+      if (entry.status === 'queued') entry.nextAttemptAt = this.holdUntil > this.now() ? this.holdUntil : 0;
     }
     this.wakeup.abort();
     this.wakeup = new AbortController();
@@ -300,6 +304,7 @@ export class PersistentMessageQueue {
       } catch (error) {
         outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
       }
+      if (outcome.kind !== 'retry') this.holdUntil = 0;
       if (outcome.kind === 'ok') {
         const acknowledged = new Set(outcome.acknowledged);
         const done: QueueMessage[] = [];
@@ -325,6 +330,7 @@ export class PersistentMessageQueue {
         const attempts = batch[0]!.attempts + 1;
         const gaveUp = attempts >= this.policy.maxAttempts;
         const delay = Math.max(backoffDelay(attempts, this.policy), outcome.retryAfterMs ?? 0);
+        this.holdUntil = outcome.retryAfterMs === undefined ? 0 : this.now() + outcome.retryAfterMs;
         for (const entry of batch) {
           Object.assign(entry, {
             status: gaveUp ? 'failed' : 'queued',
