@@ -18,7 +18,9 @@ export async function register() {
   try {
     const db = await resolveDb(config);
     await db.ping();
-    log.info(`connected to ${db.kind}`);
+    const { servingStatus } = await import('@/lib/db/fallback');
+    // On the outage fallback, the switch was logged with its reason already.
+    if (!(await servingStatus(db)).fallbackActive) log.info(`connected to ${db.kind}`);
   } catch (error) {
     // Not fatal: /api/health reports it and requests retry the connection.
     log.error(`database unavailable at start-up: ${(error as Error).message}`);

@@ -1,8 +1,15 @@
 import fs from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
+import { loadConfig } from './lib/config';
+import { DEFAULT_POSTGRES_URL } from './tests/support/services';
 import {
   CRON_SECRET,
   E2E_DATA_DIR,
+  E2E_DB_APP_PORT,
+  E2E_DB_DATA_DIR,
+  E2E_DB_NAME,
+  E2E_DB_PROXY_PORT,
+  E2E_METRICS_TOKEN,
   E2E_PORT,
   E2E_REDIS_APP_PORT,
   E2E_REDIS_DATA_DIR,
@@ -48,6 +55,19 @@ function npmStart(listenPort: number, appDataDir: string, env: Record<string, st
   };
 }
 
+/**
+ * The database-outage instance's DATABASE_URL: the run's PostgreSQL server (its credentials) but
+ * reached through the test's proxy port, on the database the test creates.
+ */
+function outageDatabaseUrl(): string {
+  const server = new URL(loadConfig().databaseUrl ?? DEFAULT_POSTGRES_URL);
+  const url = new URL(`postgres://127.0.0.1:${E2E_DB_PROXY_PORT}/${E2E_DB_NAME}`);
+  url.username = server.username || 'postgres';
+  // The embedded PostgreSQL the tests start where none runs uses postgres/postgres.
+  url.password = server.password || 'postgres';
+  return url.toString();
+}
+
 export default defineConfig({
   testDir: 'tests/e2e',
   testMatch: '**/*.spec.ts',
@@ -88,6 +108,13 @@ export default defineConfig({
       // Probe often, so the test sees recoveries in well under a second.
       CACHE_PROBE_INTERVAL_MS: '200',
       CACHE_KEY_PREFIX: 'omniops:e2e:',
+    }),
+    npmStart(E2E_DB_APP_PORT, E2E_DB_DATA_DIR, {
+      DATABASE_URL: outageDatabaseUrl(),
+      DB_FALLBACK: 'embedded',
+      DB_CONNECT_TIMEOUT_MS: '1000',
+      DB_PROBE_INTERVAL_MS: '300',
+      OMNIOPS_METRICS_TOKEN: E2E_METRICS_TOKEN,
     }),
   ],
 });

@@ -6,6 +6,7 @@ import { loadEnvFiles } from '@/lib/config';
 import * as cache from './cache';
 import * as cleanup from './cleanup';
 import * as dbPort from './db-port';
+import * as fallback from './fallback';
 import * as queue from './queue';
 import * as transfer from './transfer';
 import * as widget from './widget';
@@ -17,6 +18,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   cache,
   cleanup,
   transfer,
+  fallback,
 };
 
 loadEnvFiles();

@@ -55,6 +55,7 @@ const envSchema = z.object({
   // Set to 1 by Vercel on its builds and functions.
   VERCEL: optional(flag),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
+  OMNIOPS_METRICS_TOKEN: optional(secret(16)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
   HOST: optional(z.string()),
   CI: optional(flag),
@@ -112,6 +113,11 @@ export interface Config {
   /** Age in days after which the weekly cleanup deletes crawl jobs with their results. @default 90 */
   scrapeJobRetentionDays: number;
   adminToken: string | undefined;
+  /**
+   * Bearer token a Prometheus scraper sends to /api/metrics. In production the endpoint needs it
+   * (or an admin session); elsewhere it is open.
+   */
+  metricsToken: string | undefined;
   port: number;
   host: string | undefined;
   /** Tests must fail (never skip) when PostgreSQL or Redis is missing. True under CI. */
@@ -180,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cronMode: e.CRON_MODE ?? (e.VERCEL ? 'external' : 'internal'),
     scrapeJobRetentionDays: e.SCRAPE_JOB_RETENTION_DAYS ?? 90,
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
+    metricsToken: e.OMNIOPS_METRICS_TOKEN,
     port: e.PORT ?? 3000,
     host: e.HOST,
     requireServices: Boolean(e.CI || e.REQUIRE_SERVICES),

@@ -4,13 +4,13 @@
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import type { CacheState } from '@/lib/cache/fallback';
 import type { Config } from '@/lib/config';
-import { servingStatus, type FallbackStatus } from '@/lib/db/fallback';
+import { servingStatus } from '@/lib/db/fallback';
 import { primaryKind, resolveDb } from '@/lib/db/resolve';
-import type { DbKind } from '@/lib/db/types';
+import type { DbKind, ServingStatus } from '@/lib/db/types';
 
 export interface Health {
   ok: boolean;
-  db: FallbackStatus & {
+  db: ServingStatus & {
     /** The backend answering now: the primary's kind, or 'pglite' while the fallback serves. */
     kind: DbKind;
     ok: boolean;

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { resolveAdminToken } from '@/lib/admin-token';
 import { getConfig, loadEnvFiles, type Config } from '@/lib/config';
 import { DEMO_CUSTOMER_ID, createCustomer } from '@/lib/customers';
+import { isConnectionError } from '@/lib/db/errors';
 import { loadMigrations, migrate, migrationStatus } from '@/lib/db/migrations';
 import { embeddedDbPath, openAdminDb, primaryKind } from '@/lib/db/resolve';
 import { createLogger } from '@/lib/log';
@@ -71,9 +72,20 @@ async function prepareDatabase(config: Config): Promise<Prepared> {
   const db = await openAdminDb(config);
   try {
     if (kind !== 'pglite') {
-      const pending = (await migrationStatus(db.admin, migrations)).filter((m) => !m.applied);
-      if (pending.length > 0) {
-        log.warn(`${pending.length} migration(s) pending on DATABASE_URL: run \`npm run db:migrate\``);
+      try {
+        const pending = (await migrationStatus(db.admin, migrations)).filter((m) => !m.applied);
+        if (pending.length > 0) {
+          log.warn(`${pending.length} migration(s) pending on DATABASE_URL: run \`npm run db:migrate\``);
+        }
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        // Serve anyway: the server answers from the embedded fallback or with 503 until it is back.
+        log.warn(
+          `DATABASE_URL does not answer (${(error as Error).message}): ` +
+            (config.dbFallback === 'embedded'
+              ? 'serving from the embedded fallback until it does'
+              : 'requests that need the database answer 503 until it does'),
+        );
       }
       return {};
     }

@@ -30,7 +30,7 @@
  */
 import { createLogger, type Logger } from '@/lib/log';
 import { DbError, SqlState, isConnectionError } from './errors';
-import type { Db, DbKind } from './types';
+import type { Db, DbKind, ServingStatus } from './types';
 
 export interface JournalStatus {
   pending: number;
@@ -39,18 +39,6 @@ export interface JournalStatus {
   lastSeq: number | null;
   headHash: string | null;
   failures: { seq: number; fn: string; error: string }[];
-}
-
-export interface FallbackStatus {
-  primary: DbKind;
-  fallbackActive: boolean;
-  /** Since when the fallback serves (ISO 8601), or null. */
-  since: string | null;
-  journalPending: number;
-  journalFailed: number;
-  /** Why the primary was last found unreachable. */
-  lastError: string | null;
-  generation: number;
 }
 
 export interface FallbackDbOptions {
@@ -168,7 +156,11 @@ export class FallbackDb implements Db {
     await (await this.fallbackDb()).db.ping();
   }
 
-  async status(): Promise<FallbackStatus> {
+  servingStatus(): Promise<ServingStatus> {
+    return this.status();
+  }
+
+  async status(): Promise<ServingStatus> {
     let journal: Pick<JournalStatus, 'pending' | 'failed'> = { pending: 0, failed: 0 };
     if (this.fallback) {
       try {
@@ -347,8 +339,8 @@ export class FallbackDb implements Db {
  * The serving state of any `Db`: a FallbackDb's own, or that of a plain backend (always its own
  * primary, generation 0).
  */
-export async function servingStatus(db: Db): Promise<FallbackStatus> {
-  if (db instanceof FallbackDb) return db.status();
+export async function servingStatus(db: Db): Promise<ServingStatus> {
+  if (db.servingStatus) return db.servingStatus();
   return {
     primary: db.kind,
     fallbackActive: false,

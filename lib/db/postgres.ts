@@ -10,6 +10,14 @@ export interface PostgresDbOptions {
   connectTimeoutMs?: number;
   /** Pool size. @default 10 */
   max?: number;
+  /**
+   * Let the driver look up array types on each new connection, so array parameters and results
+   * (`$1::uuid[]`, `text[]` columns) convert. The server's Db turns it off: that lookup runs first
+   * on every new connection, and when the connection breaks during it (an outage, a failover) the
+   * failure escapes as an unhandled rejection that kills the process (porsager/postgres#1192,
+   * #1223). RPCs need no array types: one jsonb argument, one jsonb result. @default true
+   */
+  fetchTypes?: boolean;
 }
 
 /**
@@ -58,6 +66,7 @@ export class PostgresDb implements Db, AdminCapable {
       connect_timeout: Math.ceil((options.connectTimeoutMs ?? 3000) / 1000),
       idle_timeout: 60,
       prepare: this.prepare,
+      fetch_types: options.fetchTypes ?? true,
       onnotice: () => {},
       connection: { application_name: 'omniops' },
     });

@@ -34,7 +34,8 @@ export async function openDb(config: Config): Promise<Db> {
     }
     case 'postgres': {
       const { PostgresDb } = await import('./postgres');
-      return new PostgresDb(config.databaseUrl!, { connectTimeoutMs: config.dbConnectTimeoutMs });
+      // RPC only (no array types): see PostgresDbOptions.fetchTypes.
+      return new PostgresDb(config.databaseUrl!, { connectTimeoutMs: config.dbConnectTimeoutMs, fetchTypes: false });
     }
     case 'pglite': {
       const { PgliteDb } = await import('./pglite');

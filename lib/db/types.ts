@@ -11,6 +11,26 @@ export interface Db {
   /** Resolves when the backend answers; rejects with `DbError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Which backend serves, for health and metrics: present on the outage fallback (FallbackDb).
+   * A method rather than an `instanceof` test, because the object may come from another copy of
+   * the module (see DbError).
+   */
+  servingStatus?(): Promise<ServingStatus>;
+}
+
+/** What a `Db` reports about where its calls go (lib/db/fallback.ts). */
+export interface ServingStatus {
+  primary: DbKind;
+  fallbackActive: boolean;
+  /** Since when the fallback serves (ISO 8601), or null. */
+  since: string | null;
+  journalPending: number;
+  journalFailed: number;
+  /** Why the primary was last found unreachable. */
+  lastError: string | null;
+  /** Changes at every switch between primary and fallback. */
+  generation: number;
 }
 
 /**

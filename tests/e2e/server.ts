@@ -17,3 +17,16 @@ export const E2E_REDIS_PROXY_PORT = E2E_PORT + 9;
 
 /** The cron routes' secret the e2e servers are started with. */
 export const CRON_SECRET = 'e2e-cron-secret-0123456789abcdef';
+
+/**
+ * A third instance whose DATABASE_URL is a proxy the database-outage test controls (nothing
+ * listens there until it starts it, so this instance starts with its primary unreachable), with
+ * the outage fallback on and a fast probe.
+ */
+export const E2E_DB_APP_PORT = E2E_PORT + 2;
+export const E2E_DB_DATA_DIR = path.join(os.tmpdir(), `omniops-e2e-${E2E_DB_APP_PORT}`);
+export const E2E_DB_PROXY_PORT = E2E_PORT + 8;
+/** The primary database of that instance, created by the test on the run's PostgreSQL server. */
+export const E2E_DB_NAME = `omniops_e2e_${E2E_DB_APP_PORT}`;
+/** The metrics token that instance is started with (production: /api/metrics needs it). */
+export const E2E_METRICS_TOKEN = 'e2e-metrics-token-0123456789abcdef';

@@ -83,7 +83,7 @@ test('a visitor message sent from the demo page reaches the server, and a staff 
   const reply = await request.post(`/api/admin/conversations/${conversationId}/replies`, {
     data: { content: 'Yes, in 3–5 days.', clientMessageId: `staff-${crypto.randomUUID()}` },
   });
-  expect(reply.status()).toBe(201);
+  expect(reply.status(), await reply.text()).toBe(201);
   await expect(frame.getByText('Yes, in 3–5 days.')).toBeVisible({ timeout: 10_000 });
 });
 

@@ -60,7 +60,7 @@ function newDir(): string {
 }
 
 /** A serving Db as resolveDb builds it, with the probe left to the test (recover()). */
-async function fallbackDb(dir: string, primary: Db = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, max: 4 })) {
+async function fallbackDb(dir: string, primary: Db = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, max: 4, fetchTypes: false })) {
   const db = new FallbackDb({
     primary,
     openFallback: async () => {
@@ -191,7 +191,7 @@ describe('outage fallback', () => {
     // breaks before its answer arrives (so it stays pending), and then the process is gone.
     let armed = false;
     let replayed = 0;
-    const real = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500 });
+    const real = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, fetchTypes: false });
     const flaky: Db = {
       kind: 'postgres',
       ping: () => real.ping(),

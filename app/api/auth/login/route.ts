@@ -7,6 +7,7 @@ import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import { safeNextPath } from '@/lib/auth/redirect';
 import { getConfig } from '@/lib/config';
 import { clientIp, errorResponse } from '@/lib/http';
+import { observed } from '@/lib/metrics';
 
 const loginSchema = z.object({
   token: z.string().min(1, 'token: required').max(512),
@@ -17,7 +18,7 @@ const loginSchema = z.object({
  * Exchange the admin token for a session cookie. Accepts the /login form (redirects back with
  * `?error=invalid` on failure) or JSON (`{token}` → 200 / 401).
  */
-export async function POST(request: Request) {
+export const POST = observed('/api/auth/login', async (request: Request) => {
   try {
     // Before anything else: a guesser is refused without learning anything.
     await enforceRateLimits(getRedisClientWithFallback(), [loginRateKey(clientIp(request))]);
@@ -61,4 +62,4 @@ export async function POST(request: Request) {
   const headers = new Headers(response.headers);
   headers.append('set-cookie', cookie);
   return new Response(response.body, { status: response.status, headers });
-}
+});

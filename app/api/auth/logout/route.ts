@@ -1,7 +1,8 @@
 import { SESSION_COOKIE } from '@/lib/auth/admin-session';
+import { observed } from '@/lib/metrics';
 
 /** Sign out: expire the session cookie and go back to /login. POST only (SameSite=Lax keeps it same-site). */
-export async function POST(request: Request) {
+export const POST = observed('/api/auth/logout', async (request: Request) => {
   return new Response(null, {
     status: 303,
     headers: {
@@ -9,4 +10,4 @@ export async function POST(request: Request) {
       'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
     },
   });
-}
+});

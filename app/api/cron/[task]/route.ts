@@ -12,6 +12,7 @@ import { cronTaskNames, getCronTask } from '@/lib/cron/tasks';
 import { resolveDb } from '@/lib/db/resolve';
 import { HttpError, errorResponse } from '@/lib/http';
 import type { Db } from '@/lib/db/types';
+import { observed } from '@/lib/metrics';
 
 export const dynamic = 'force-dynamic';
 // Vercel stops a function after maxDuration; a run cut short there is consistent and is taken over
@@ -23,11 +24,11 @@ const params = z.object({ task: z.enum(cronTaskNames) });
 const noStore = { 'cache-control': 'no-store' };
 
 /** `deps` lets tests run the handler on their own configuration and database; Next.js passes none. */
-export async function GET(
+export const GET = observed('/api/cron/[task]', async (
   request: Request,
   context: { params: Promise<{ task: string }> },
   deps: { config?: Config; db?: Db; now?: Date } = {},
-) {
+) => {
   try {
     const config = deps.config ?? getConfig();
     authorizeCronRequest(request.headers, config);
@@ -42,4 +43,4 @@ export async function GET(
   } catch (error) {
     return errorResponse(error, noStore);
   }
-}
+});

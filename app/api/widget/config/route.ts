@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { authorizeWidget, limitWidget, publicKeySchema } from '@/lib/widget';
 import { preflight, widgetResponse } from '@/lib/widget/http';
 import { parseWith } from '@/lib/http';
+import { observed } from '@/lib/metrics';
 
 /** Called by embed.js on the customer's page: may the widget run here, and where is it? */
-export async function GET(request: Request) {
+export const GET = observed('/api/widget/config', async (request: Request) => {
   return widgetResponse(
     request,
     async ({ db, req }) => {
@@ -17,6 +18,6 @@ export async function GET(request: Request) {
     },
     { publicAnswer: true },
   );
-}
+});
 
-export const OPTIONS = preflight;
+export const OPTIONS = observed('/api/widget/config', preflight);

@@ -2,25 +2,26 @@ import { defaultResponder } from '@/lib/chat';
 import { parseWith, readJson } from '@/lib/http';
 import { MAX_BODY_BYTES, authorizeWidget, limitWidget, pollSchema, sendMessages, sendSchema, sessionState } from '@/lib/widget';
 import { preflight, widgetResponse } from '@/lib/widget/http';
+import { observed } from '@/lib/metrics';
 
 /** Send a batch of the visitor's messages (idempotent on clientMessageId). */
-export async function POST(request: Request) {
+export const POST = observed('/api/widget/messages', async (request: Request) => {
   return widgetResponse(request, async ({ db, req }) => {
     const input = parseWith(sendSchema, await readJson(request, MAX_BODY_BYTES));
     const customer = await authorizeWidget(db, input.key, req);
     await limitWidget('send', req, customer.id, input.sessionId);
     return sendMessages(db, customer, input, defaultResponder);
   });
-}
+});
 
 /** The conversation after position `after` (replies included) and the undelivered outbox. */
-export async function GET(request: Request) {
+export const GET = observed('/api/widget/messages', async (request: Request) => {
   return widgetResponse(request, async ({ db, req }) => {
     const query = parseWith(pollSchema, Object.fromEntries(new URL(request.url).searchParams));
     const customer = await authorizeWidget(db, query.key, req);
     await limitWidget('read', req, customer.id, query.sessionId);
     return sessionState(db, customer, query.sessionId, query.after);
   });
-}
+});
 
-export const OPTIONS = preflight;
+export const OPTIONS = observed('/api/widget/messages', preflight);

@@ -4,11 +4,12 @@ import { parseWith, readJson } from '@/lib/http';
 import { sessionIdSchema } from '@/lib/queue';
 import { MAX_BODY_BYTES, authorizeWidget, limitWidget, publicKeySchema, sessionState } from '@/lib/widget';
 import { preflight, widgetResponse } from '@/lib/widget/http';
+import { observed } from '@/lib/metrics';
 
 const sessionSchema = z.object({ key: publicKeySchema, sessionId: sessionIdSchema.optional() });
 
 /** Start a session (a new id when none is given) or resume one: its conversation and outbox. */
-export async function POST(request: Request) {
+export const POST = observed('/api/widget/session', async (request: Request) => {
   return widgetResponse(request, async ({ db, req }) => {
     const input = parseWith(sessionSchema, await readJson(request, MAX_BODY_BYTES));
     const customer = await authorizeWidget(db, input.key, req);
@@ -16,6 +17,6 @@ export async function POST(request: Request) {
     await limitWidget('read', req, customer.id, sessionId);
     return { sessionId, customer: { name: customer.name }, ...(await sessionState(db, customer, sessionId, 0)) };
   });
-}
+});
 
-export const OPTIONS = preflight;
+export const OPTIONS = observed('/api/widget/session', preflight);

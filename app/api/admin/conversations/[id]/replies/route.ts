@@ -4,11 +4,12 @@ import { getConfig } from '@/lib/config';
 import { DbError } from '@/lib/db/errors';
 import { resolveDb } from '@/lib/db/resolve';
 import { HttpError, errorResponse, parseWith, readJson } from '@/lib/http';
+import { observed } from '@/lib/metrics';
 
 /** A staff reply to a conversation (admin session required: proxy.ts). It reaches the visitor's widget on its next poll. */
-export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
+export const POST = observed('/api/admin/conversations/[id]/replies', async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
   try {
-    const { id } = parseWith(z.object({ id: z.uuid() }), await params);
+    const { id } = parseWith(z.object({ id: z.guid() }), await params);
     const input = parseWith(replyInputSchema, await readJson(request, 64 * 1024));
     const result = await replyToConversation(await resolveDb(getConfig()), { ...input, conversationId: id });
     return Response.json(result, { status: result.created ? 201 : 200 });
@@ -18,4 +19,4 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
     }
     return errorResponse(error);
   }
-}
+});

@@ -4,6 +4,7 @@ import { resolveDb } from '@/lib/db/resolve';
 import type { Db } from '@/lib/db/types';
 import { errorResponse, parseWith } from '@/lib/http';
 import { openExportDownload } from '@/lib/transfer/download';
+import { observed } from '@/lib/metrics';
 
 export const dynamic = 'force-dynamic';
 // A large customer takes a while to stream; Vercel stops a function after maxDuration.
@@ -14,9 +15,9 @@ export const maxDuration = 300;
  * a download (admin session required: proxy.ts). Counts as an export in the customer's usage: 429
  * past the plan's monthly limit, 404 for an unknown customer. `deps` lets tests pass their database.
  */
-export async function GET(_request: Request, context: { params: Promise<{ id: string }> }, deps: { db?: Db } = {}) {
+export const GET = observed('/api/admin/customers/[id]/export', async (_request: Request, context: { params: Promise<{ id: string }> }, deps: { db?: Db } = {}) => {
   try {
-    const { id } = parseWith(z.object({ id: z.uuid() }), await context.params);
+    const { id } = parseWith(z.object({ id: z.guid() }), await context.params);
     const { filename, body } = await openExportDownload(deps.db ?? (await resolveDb(getConfig())), id);
     return new Response(body, {
       headers: {
@@ -28,4 +29,4 @@ export async function GET(_request: Request, context: { params: Promise<{ id: st
   } catch (error) {
     return errorResponse(error, { 'cache-control': 'no-store' });
   }
-}
+});
