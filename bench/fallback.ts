@@ -67,6 +67,7 @@ export async function run(): Promise<void> {
       await db.start({ hasJournal: false });
       const { customer } = await createCustomer(db, { name: 'Bench Store', plan: 'enterprise' });
       await createCustomer(plainPglite, { id: customer.id, name: 'Bench Store', plan: 'enterprise' });
+      await db.refreshCustomerCopy(); // what the probe tick does while the primary is up
 
       // 1. Write throughput.
       const onPostgres = await opsPerSecond(writer(direct, customer.id, 'pg'), WRITES, CONCURRENCY);
