@@ -22,7 +22,7 @@ import { parseWith } from '@/lib/http';
 import { drainQueue } from '@/lib/queue/processor';
 import { sendMessages, sendSchema } from '@/lib/widget';
 import { migratedPostgres } from '../support/databases';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { proxyFor, type TcpProxy } from '../support/tcp-proxy';
 
 const echo: Responder = {
   async respond(message) {
@@ -38,10 +38,7 @@ const open: FallbackDb[] = [];
 
 beforeAll(async () => {
   pg = await migratedPostgres();
-  const url = new URL(pg.database.url);
-  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  url.port = String(proxy.port);
-  proxiedUrl = url.toString();
+  ({ proxy, url: proxiedUrl } = await proxyFor(pg.database.url, 5432));
 });
 afterAll(async () => {
   await proxy?.close();

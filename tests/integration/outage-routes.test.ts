@@ -22,26 +22,23 @@ import { createCustomer, getCustomer } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
 import type { Health } from '@/lib/health';
 import { resetApp, useAppEnv } from '../support/app';
-import { deleteKeys, uniquePrefix, viaPort } from '../support/cache';
+import { deleteKeys, uniquePrefix } from '../support/cache';
 import { migratedPostgres } from '../support/databases';
 import { parsePrometheusText, sampleValue } from '../support/prometheus';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { proxyFor, type TcpProxy } from '../support/tcp-proxy';
 
 let pg: Awaited<ReturnType<typeof migratedPostgres>>;
 let pgProxy: TcpProxy;
 let redisProxy: TcpProxy;
 let proxiedPg: string;
+let redisUrl: string;
 const prefix = uniquePrefix('outage-routes');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-outage-routes-'));
 
 beforeAll(async () => {
   pg = await migratedPostgres();
-  const url = new URL(pg.database.url);
-  pgProxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  url.port = String(pgProxy.port);
-  proxiedPg = url.toString();
-  const redis = new URL(inject('redisUrl'));
-  redisProxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+  ({ proxy: pgProxy, url: proxiedPg } = await proxyFor(pg.database.url, 5432));
+  ({ proxy: redisProxy, url: redisUrl } = await proxyFor(inject('redisUrl'), 6379));
 });
 afterAll(async () => {
   await resetApp();
@@ -84,7 +81,7 @@ describe('metrics through a database and a Redis outage (DB_FALLBACK=embedded)',
       DB_CONNECT_TIMEOUT_MS: '500',
       DB_PROBE_INTERVAL_MS: '100',
       OMNIOPS_DATA_DIR: path.join(dataDir, 'fallback'),
-      REDIS_URL: viaPort(inject('redisUrl'), redisProxy.port),
+      REDIS_URL: redisUrl,
       CACHE_KEY_PREFIX: prefix,
       CACHE_FAILURE_THRESHOLD: '1',
       CACHE_PROBE_INTERVAL_MS: '50',

@@ -5,6 +5,7 @@
  * (the server "went away": connection refused), `resume()` / `restore()` undo them on the same port.
  */
 import net from 'node:net';
+import { viaPort } from './cache';
 
 export interface TcpProxy {
   readonly port: number;
@@ -75,4 +76,11 @@ export async function startTcpProxy(
     },
     close: cut,
   };
+}
+
+/** A proxy in front of the server of `url` (PostgreSQL, Redis…), and the same URL through it. */
+export async function proxyFor(url: string, defaultPort: number): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(url);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || defaultPort) });
+  return { proxy, url: viaPort(url, proxy.port) };
 }

@@ -269,19 +269,22 @@ describe('PersistentMessageQueue', () => {
     expect(off.storageKind).toBe('memory');
   });
 
+  /** A real timer, cut short by the signal; records each requested wait. */
+  const realSleep = (record: number[]) => (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      record.push(ms);
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+
   it('wakes up from a backoff wait when told the network is back', async () => {
     const realSleeps: number[] = [];
     const { queue } = setup({
       now: Date.now,
-      sleep: (ms, signal) =>
-        new Promise<void>((resolve) => {
-          realSleeps.push(ms);
-          const t = setTimeout(resolve, ms);
-          signal.addEventListener('abort', () => {
-            clearTimeout(t);
-            resolve();
-          });
-        }),
+      sleep: realSleep(realSleeps),
     });
     await queue.enqueue(message(1));
     const srv = server(['retry']);
@@ -296,15 +299,7 @@ describe('PersistentMessageQueue', () => {
     const sleeps: number[] = [];
     const { queue } = setup({
       now: Date.now,
-      sleep: (ms, signal) =>
-        new Promise<void>((resolve) => {
-          sleeps.push(ms);
-          const t = setTimeout(resolve, ms);
-          signal.addEventListener('abort', () => {
-            clearTimeout(t);
-            resolve();
-          });
-        }),
+      sleep: realSleep(sleeps),
     });
     await queue.enqueue(message(1));
     let calls = 0;
