@@ -282,10 +282,7 @@ describe('PersistentMessageQueue', () => {
 
   it('wakes up from a backoff wait when told the network is back', async () => {
     const realSleeps: number[] = [];
-    const { queue } = setup({
-      now: Date.now,
-      sleep: realSleep(realSleeps),
-    });
+    const { queue } = setup({ now: Date.now, sleep: realSleep(realSleeps) });
     await queue.enqueue(message(1));
     const srv = server(['retry']);
     const round = queue.replayWithPersistence(srv.send);
@@ -297,10 +294,7 @@ describe('PersistentMessageQueue', () => {
 
   it('does not let a wake-up cut short the Retry-After the server asked for', async () => {
     const sleeps: number[] = [];
-    const { queue } = setup({
-      now: Date.now,
-      sleep: realSleep(sleeps),
-    });
+    const { queue } = setup({ now: Date.now, sleep: realSleep(sleeps) });
     await queue.enqueue(message(1));
     let calls = 0;
     const round = queue.replayWithPersistence(async (messages) => {
