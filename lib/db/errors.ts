@@ -64,6 +64,14 @@ export function isConnectionError(error: unknown): boolean {
   return error.code.startsWith('08') || /^57P0[1-3]$/.test(error.code) || error.code === '53300';
 }
 
+/**
+ * True for failures that say "not now" rather than "never": serialization failure or deadlock
+ * (class 40), lock not available (55P03). Trying the same call again can succeed.
+ */
+export function isTransientError(error: unknown): boolean {
+  return error instanceof DbError && (error.code.startsWith('40') || error.code === '55P03');
+}
+
 const FUNCTION_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Function names are interpolated into SQL / URLs, so only plain lower-case identifiers are accepted. */

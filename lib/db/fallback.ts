@@ -12,10 +12,12 @@
  * - On the fallback, writes go through `journal_exec`, which runs the RPC and records it in one
  *   transaction; functions marked 'omniops:local' (claims, cron bookkeeping) run unrecorded.
  * - A probe (every `probeIntervalMs`, unref'd) pings the primary; when it answers, the journal is
- *   replayed in batches while calls keep going to the fallback, then — with new calls held at a
- *   gate and the ones in flight finished — the last entries are replayed and calls go to the
- *   primary again. An entry the primary refuses with an SQL error is set aside (status 'failed',
- *   reported in health) and the rest go on; a connection error stops the replay until next probe.
+ *   replayed in batches (`journal_apply`: one round trip per batch, each entry in its own
+ *   subtransaction on the primary) while calls keep going to the fallback, then — with new calls
+ *   held at a gate and the ones in flight finished — the last entries are replayed and calls go to
+ *   the primary again. An entry the primary refuses with an SQL error is set aside (status
+ *   'failed', reported in health) and the rest go on; a transient error (deadlock, lock timeout)
+ *   is retried a few times; a connection error stops the replay until the next probe.
  * - While the primary is up, the fallback keeps a copy of the customers (key, origins, plan), so
  *   the widget's checks still pass during an outage.
  * - A process that dies mid-replay leaves entries pending; the next start replays them before it
@@ -29,7 +31,7 @@
  * widget) know to read again from the start.
  */
 import { createLogger, type Logger } from '@/lib/log';
-import { DbError, SqlState, isConnectionError } from './errors';
+import { DbError, SqlState, isConnectionError, isTransientError } from './errors';
 import type { Db, DbKind, ServingStatus } from './types';
 
 export interface JournalStatus {
@@ -59,6 +61,19 @@ interface JournalEntry {
   fn: string;
   args: object;
 }
+
+/** What journal_apply answers (supabase/migrations/20261122055000_journal_apply.sql). */
+interface ApplyOutcome {
+  applied: number[];
+  failed: { seq: number; code: string; error: string }[];
+  /** A transient error stopped the batch at this entry. */
+  stopped: { seq: number; code: string; error: string } | null;
+  /** The connection was lost (per-entry path only). */
+  lost?: DbError;
+}
+
+/** Transient errors in a row before a replay waits for the next probe. */
+const MAX_TRANSIENT_RETRIES = 3;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -253,37 +268,71 @@ export class FallbackDb implements Db {
     }
   }
 
-  /** Replay pending entries until none is left; false when the primary went away meanwhile. */
+  /**
+   * Replay pending entries until none is left; false when the primary went away meanwhile or kept
+   * answering a transient error. A batch goes in one call (`journal_apply`); should the primary
+   * refuse the batch as a whole (a statement timeout, a primary without that function), the batch
+   * is replayed one entry per call instead.
+   */
   private async replayPending(db: Db): Promise<boolean> {
+    let transientInARow = 0;
     for (;;) {
       const entries = await db.rpc<JournalEntry[]>('journal_pending', { limit: this.replayBatch });
       if (entries.length === 0) return true;
-      const replayed: number[] = [];
-      const failed: { seq: number; error: string }[] = [];
-      let lost: DbError | undefined;
-      for (const entry of entries) {
-        try {
-          // `replayedFrom` tells the function this write was accepted already (limits count it
-          // without refusing it); functions that do not know the key ignore it.
-          await this.primary.rpc(entry.fn, { ...entry.args, replayedFrom: entry.seq });
-          replayed.push(entry.seq);
-        } catch (error) {
-          if (isConnectionError(error)) {
-            lost = error as DbError;
-            break;
-          }
-          const e = error as Error;
-          failed.push({ seq: entry.seq, error: e instanceof DbError ? `${e.code}: ${e.message}` : e.message });
-          this.log.error(`journal entry ${entry.seq} (${entry.fn}) refused by the primary, set aside: ${e.message}`);
-        }
+      let outcome: ApplyOutcome;
+      try {
+        outcome = await this.primary.rpc<ApplyOutcome>('journal_apply', { entries });
+      } catch (error) {
+        if (isConnectionError(error)) return this.replayLost(error as DbError);
+        this.log.warn(`batch replay refused (${(error as Error).message}): replaying one entry per call`);
+        outcome = await this.applyOneByOne(entries);
       }
-      await db.rpc('journal_mark', { replayed, failed });
-      if (lost) {
-        this.lastError = lost.message;
-        this.log.warn(`replay paused: primary unreachable again (${lost.message})`);
-        return false;
+      for (const f of outcome.failed) {
+        const fn = entries.find((e) => e.seq === f.seq)?.fn;
+        this.log.error(`journal entry ${f.seq} (${fn}) refused by the primary, set aside: ${f.code}: ${f.error}`);
+      }
+      await db.rpc('journal_mark', {
+        replayed: outcome.applied,
+        failed: outcome.failed.map((f) => ({ seq: f.seq, error: `${f.code}: ${f.error}` })),
+      });
+      if (outcome.lost) return this.replayLost(outcome.lost);
+      if (outcome.stopped) {
+        // A deadlock or lock timeout against live traffic: try again at once, a few times.
+        if (++transientInARow > MAX_TRANSIENT_RETRIES) {
+          this.lastError = `${outcome.stopped.code}: ${outcome.stopped.error}`;
+          this.log.warn(`replay paused at entry ${outcome.stopped.seq} until the next probe: ${this.lastError}`);
+          return false;
+        }
+      } else {
+        transientInARow = 0;
       }
     }
+  }
+
+  /** The per-entry path of replayPending, with journal_apply's outcome shape. */
+  private async applyOneByOne(entries: JournalEntry[]): Promise<ApplyOutcome> {
+    const outcome: ApplyOutcome = { applied: [], failed: [], stopped: null };
+    for (const entry of entries) {
+      try {
+        // `replayedFrom` tells the function this write was accepted already (limits count it
+        // without refusing it); functions that do not know the key ignore it.
+        await this.primary.rpc(entry.fn, { ...entry.args, replayedFrom: entry.seq });
+        outcome.applied.push(entry.seq);
+      } catch (error) {
+        if (isConnectionError(error)) return { ...outcome, lost: error as DbError };
+        const e = error as Error;
+        const code = e instanceof DbError ? e.code : 'XX000';
+        if (isTransientError(error)) return { ...outcome, stopped: { seq: entry.seq, code, error: e.message } };
+        outcome.failed.push({ seq: entry.seq, code, error: e.message });
+      }
+    }
+    return outcome;
+  }
+
+  private replayLost(error: DbError): false {
+    this.lastError = error.message;
+    this.log.warn(`replay paused: primary unreachable again (${error.message})`);
+    return false;
   }
 
   private async replayAndSwitch(): Promise<boolean> {

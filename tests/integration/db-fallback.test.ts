@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Responder } from '@/lib/chat/responder';
 import { createCustomer, type Customer } from '@/lib/customers';
@@ -184,8 +185,8 @@ describe('outage fallback', () => {
 
   it('resumes an interrupted replay after a restart, without duplicates', async () => {
     const dir = newDir();
-    // The replay will die part-way: the 9th replayed write reaches the primary, but the connection
-    // breaks before its answer arrives (so it stays pending), and then the process is gone.
+    // The replay will die part-way: the 3rd replayed batch reaches the primary (and commits), but
+    // the connection breaks before its answer arrives (so it stays pending), then the process is gone.
     let armed = false;
     let replayed = 0;
     const real = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, fetchTypes: false });
@@ -195,7 +196,7 @@ describe('outage fallback', () => {
       close: () => real.close(),
       async rpc<T>(fn: string, args?: object) {
         const result = await real.rpc<T>(fn, args);
-        if (armed && ++replayed === 9) {
+        if (armed && fn === 'journal_apply' && ++replayed === 3) {
           await proxy.cut();
           throw new DbError(SqlState.connectionFailure, 'connection lost before the answer');
         }
@@ -243,6 +244,82 @@ describe('outage fallback', () => {
     expect(journal.failures).toEqual([{ seq: expect.any(Number), fn: 'customers_create', error: expect.stringMatching(/^23505: /) }]);
     expect(await pg.db.rpc('customers_get', { id: fine })).toMatchObject({ name: 'Fine' });
     expect(await pg.db.rpc('customers_get', { id: clash })).toBeNull();
+  });
+
+  /** A primary whose rpc calls are recorded by function name. */
+  function countingPrimary(calls: string[]): Db {
+    const real = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, fetchTypes: false });
+    return {
+      kind: 'postgres',
+      ping: () => real.ping(),
+      close: () => real.close(),
+      rpc<T>(fn: string, args?: object) {
+        calls.push(fn);
+        return real.rpc<T>(fn, args);
+      },
+    };
+  }
+
+  /** An outage during which `count` messages are sent on one session; returns their ids. */
+  async function outageWithMessages(db: FallbackDb, count: number): Promise<{ sessionId: string; ids: string[] }> {
+    const customer = await shop(db);
+    await db.refreshCustomerCopy();
+    await proxy.cut();
+    const sessionId = `batch-${crypto.randomBytes(6).toString('hex')}`;
+    const ids = Array.from({ length: count }, (_, i) => `b-${i}`);
+    for (const id of ids) await send(db, customer, sessionId, id);
+    await proxy.restore();
+    return { sessionId, ids };
+  }
+
+  it('replays a batch per round trip, and waits out a lock held on the primary instead of setting writes aside', async () => {
+    // Replays give up waiting for a lock after 200 ms (new connections of this database).
+    await pg.db.admin.exec(`alter database ${pg.database.name} set lock_timeout = '200ms'`);
+    const holder = postgres(pg.database.url, { max: 1, onnotice: () => {} });
+    try {
+      const calls: string[] = [];
+      const db = await fallbackDb(newDir(), countingPrimary(calls));
+      const { sessionId, ids } = await outageWithMessages(db, 12);
+      const pending = (await db.status()).journalPending;
+      expect(pending).toBeGreaterThanOrEqual(ids.length);
+
+      // A long transaction on the primary holds the queue table: every replayed enqueue times out.
+      const lock = await holder.reserve();
+      await lock`begin`;
+      await lock`lock table public.message_queue in access exclusive mode`;
+      expect(await db.recover()).toBe(false);
+      expect(await db.status()).toMatchObject({ fallbackActive: true, journalPending: pending, journalFailed: 0 });
+      expect((await db.status()).lastError).toMatch(/^55P03: /);
+      await lock`rollback`;
+      lock.release();
+
+      calls.length = 0;
+      expect(await db.recover()).toBe(true);
+      expect(await db.status()).toMatchObject({ fallbackActive: false, journalPending: 0, journalFailed: 0 });
+      // One call per batch of 5, no call per entry.
+      expect(calls.filter((fn) => fn === 'journal_apply')).toHaveLength(Math.ceil(pending / 5));
+      expect(calls.filter((fn) => fn !== 'journal_apply' && fn !== 'customers_list')).toEqual([]);
+      const held = await onPrimary(sessionId);
+      expect(held.visitor).toEqual([...ids].sort());
+      expect(held.queue).toEqual([...ids].sort());
+    } finally {
+      await holder.end();
+      await pg.db.admin.exec(`alter database ${pg.database.name} reset lock_timeout`);
+    }
+  });
+
+  it('replays one entry per call when the primary refuses the batch call', async () => {
+    const db = await fallbackDb(newDir());
+    const { sessionId, ids } = await outageWithMessages(db, 6);
+    // A primary without journal_apply (say, migrated before it existed).
+    await pg.db.admin.exec(`alter function public.journal_apply(jsonb) rename to journal_apply_hidden`);
+    try {
+      expect(await db.recover()).toBe(true);
+    } finally {
+      await pg.db.admin.exec(`alter function public.journal_apply_hidden(jsonb) rename to journal_apply`);
+    }
+    expect(await db.status()).toMatchObject({ fallbackActive: false, journalPending: 0, journalFailed: 0 });
+    expect((await onPrimary(sessionId)).visitor).toEqual([...ids].sort());
   });
 
   it('passes SQL errors through without switching, and its journal detects tampering', async () => {
