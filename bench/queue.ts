@@ -128,7 +128,8 @@ async function raw(url: string): Promise<QueueUnderTest & { close(): Promise<voi
 
 async function pgBoss(url: string): Promise<QueueUnderTest & { close(): Promise<void> }> {
   const boss = new PgBoss({ connectionString: url, schema: 'pgboss_bench', max: 4, supervise: false, schedule: false });
-  boss.on('error', (error) => console.error('[bench] pg-boss:', error));
+  // The message only: pg-boss attaches its whole connection object to errors.
+  boss.on('error', (error: Error) => console.error(`[bench] pg-boss: ${error.message}`));
   await boss.start();
   // A fresh queue (its own partition) per phase, so every phase starts from an empty table.
   let queue = '';
