@@ -56,6 +56,9 @@ const envSchema = z.object({
   VERCEL: optional(flag),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
   OMNIOPS_METRICS_TOKEN: optional(secret(16)),
+  OPENAI_API_KEY: optional(z.string()),
+  OPENAI_BASE_URL: optional(httpUrl),
+  OPENAI_MODEL: optional(z.string().max(200)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
   HOST: optional(z.string()),
   CI: optional(flag),
@@ -118,6 +121,11 @@ export interface Config {
    * (or an admin session); elsewhere it is open.
    */
   metricsToken: string | undefined;
+  /**
+   * An OpenAI-compatible chat-completions endpoint for the chat's answers (lib/chat/responder.ts),
+   * present when OPENAI_API_KEY is set. Without it answers come from full-text search alone.
+   */
+  openai: { apiKey: string; baseUrl: string; model: string } | undefined;
   port: number;
   host: string | undefined;
   /** Tests must fail (never skip) when PostgreSQL or Redis is missing. True under CI. */
@@ -187,6 +195,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scrapeJobRetentionDays: e.SCRAPE_JOB_RETENTION_DAYS ?? 90,
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
     metricsToken: e.OMNIOPS_METRICS_TOKEN,
+    openai: e.OPENAI_API_KEY
+      ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', model: e.OPENAI_MODEL ?? 'gpt-4o-mini' }
+      : undefined,
     port: e.PORT ?? 3000,
     host: e.HOST,
     requireServices: Boolean(e.CI || e.REQUIRE_SERVICES),

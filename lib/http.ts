@@ -67,7 +67,9 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.out
 
 /**
  * The response for a failure: HttpError as itself; a plan's monthly limit as 429 until it resets;
- * bad arguments caught by the database as 400;
+ * bad arguments caught by the database as 400; a row the call names that does not exist (P0002)
+ * as 404; a write the row's state refuses (55000: a finished job) or a key taken by another
+ * tenant (23505) as 409;
  * an unreachable database as 503 with Retry-After (clients keep the request and retry); anything
  * else as 500, logged with its cause and never shown to the client.
  */
@@ -90,6 +92,12 @@ export function errorResponse(error: unknown, headers: Record<string, string> = 
   }
   if (error instanceof DbError && (error.code === '22023' || error.code === '22P02')) {
     return Response.json({ error: { code: 'invalid_request', message: error.message } }, { status: 400, headers });
+  }
+  if (error instanceof DbError && error.code === SqlState.noDataFound) {
+    return Response.json({ error: { code: 'not_found', message: error.message } }, { status: 404, headers });
+  }
+  if (error instanceof DbError && (error.code === SqlState.objectNotInPrerequisiteState || error.code === SqlState.uniqueViolation)) {
+    return Response.json({ error: { code: 'conflict', message: error.message } }, { status: 409, headers });
   }
   if (isConnectionError(error)) {
     log.warn(`database unavailable: ${(error as Error).message}`);

@@ -41,8 +41,14 @@ export const domainDelayKey = (domain: string): CacheKey => ({
   ttlMs: 5 * MINUTE,
 });
 
-/** Content deduplication: page hash → URL (seed 001: 24 h). */
-export const contentHashKey = (hash: string): CacheKey => ({ key: `content:hash:${join(hash)}`, ttlMs: 24 * HOUR });
+/**
+ * Content deduplication: a page-text hash → the URLs that had it, first one first (seed 001: 24 h).
+ * Per customer: two customers' identical pages are each their own.
+ */
+export const contentHashKey = (customerId: string, hash: string): CacheKey => ({
+  key: `content:hash:${join(customerId, hash)}`,
+  ttlMs: 24 * HOUR,
+});
 
 /**
  * Widget limits, per minute. Sending: 30 requests a session (each carries up to 100 messages, so

@@ -1,4 +1,2 @@
-/** The responder the widget API and the queue worker use. */
-import { staffHandoffResponder, type Responder } from './responder';
-
-export const defaultResponder: Responder = staffHandoffResponder;
+export { createResponder, crawledContentResponder, openAiResponder, searchPages, NO_ANSWER_REPLY } from './responder';
+export type { Passage, Responder, Response } from './responder';

@@ -18,7 +18,7 @@ const log = createLogger('cron');
 /** What a task's work gets. */
 export interface CronTaskContext {
   db: Db;
-  config: Pick<Config, 'scrapeJobRetentionDays'>;
+  config: Pick<Config, 'scrapeJobRetentionDays' | 'openai'>;
   /** The ledger row of this run; every step names it, which renews the lease and counts its rows. */
   runId: number;
 }

@@ -3,13 +3,15 @@
  * Cron) and the local scheduler (CRON_MODE=internal). `vercel.json` must declare the same names and
  * schedules; a test holds the two together.
  *
- * A new task is one entry here plus one line in vercel.json. The crawler (`scrape`, every minute)
- * joins when its work exists (issue 5); its steps then take the same `{ runId }` and count their rows
- * with `private.cron_run_advance` (SQL) or `cron_run_progress` (TypeScript).
+ * A new task is one entry here plus one line in vercel.json. Steps count their rows with
+ * `private.cron_run_advance` (SQL) or `cron_run_progress` (TypeScript).
  *
  * Batch sizes bound how long one step holds its locks (README "Scheduled tasks" has the figures).
  */
-import { defaultResponder } from '@/lib/chat';
+import { getRedisClientWithFallback } from '@/lib/cache/resolve';
+import { createResponder } from '@/lib/chat';
+import { PersistentJobManager } from '@/lib/jobs/persistent-job-manager';
+import { runCrawlJobs } from '@/lib/jobs/runner';
 import { drainQueue } from '@/lib/queue/processor';
 import { runSteps, type CronTask } from './run';
 
@@ -20,11 +22,29 @@ export const cronTasks = [
     description: 'delivers queued visitor messages whose inline processing failed or was interrupted',
     // 45 s of work leaves room within a 60 s serverless invocation; the rest waits a minute.
     run: (context) =>
-      drainQueue(context.db, defaultResponder, {
+      drainQueue(context.db, createResponder(context.db, context.config), {
         budgetMs: 45_000,
         batchSize: 50,
         onBatch: (delivered) => context.db.rpc('cron_run_progress', { runId: context.runId, rows: delivered }),
       }).then(() => undefined),
+  },
+  {
+    name: 'scrape',
+    schedule: '* * * * *',
+    description: 'crawls queued crawl jobs (and resumes interrupted ones) within a time budget; the rest waits a minute',
+    // Pages are started for 40 s; those in flight then finish (request timeout 10 s by default)
+    // within a 60 s invocation. The rows counted are the pages recorded.
+    run: async (context) => {
+      const cache = getRedisClientWithFallback();
+      let recorded = 0;
+      await runCrawlJobs(new PersistentJobManager(context.db, cache), cache, {
+        budgetMs: 40_000,
+        onRecorded: () => {
+          recorded += 1;
+        },
+      });
+      if (recorded > 0) await context.db.rpc('cron_run_progress', { runId: context.runId, rows: recorded });
+    },
   },
   {
     name: 'cleanup-message-queue',

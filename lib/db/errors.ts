@@ -49,6 +49,7 @@ export const SqlState = {
   insufficientPrivilege: '42501',
   queryCanceled: '57014',
   noDataFound: 'P0002',
+  objectNotInPrerequisiteState: '55000',
   raiseException: 'P0001',
   /** Raised by private.usage_require: a plan's monthly limit is reached (detail: when it resets). */
   planLimitReached: 'OMUSE',

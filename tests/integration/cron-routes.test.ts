@@ -109,7 +109,7 @@ describe.each(sqlBackendKinds)('cron routes on %s', (kind) => {
     expect(status).toBe(404);
     expect(body.error).toEqual({
       code: 'unknown_task',
-      message: '[omniops] [cron] unknown task; tasks: process-queue, cleanup-message-queue, cleanup-scrape-jobs, conversation-retention',
+      message: '[omniops] [cron] unknown task; tasks: process-queue, scrape, cleanup-message-queue, cleanup-scrape-jobs, conversation-retention',
     });
   });
 

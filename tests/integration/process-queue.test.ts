@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Responder } from '@/lib/chat/responder';
+import { NO_ANSWER_REPLY, type Responder } from '@/lib/chat/responder';
 import { runCronTask } from '@/lib/cron/run';
 import { getCronTask } from '@/lib/cron/tasks';
 import { claimMessages, enqueueMessages, getSession } from '@/lib/queue';
@@ -35,11 +35,15 @@ describe.each(sqlBackendKinds)('process-queue on %s', (kind) => {
     await claimMessages(db, { ids: messages.slice(0, 2).map((m) => m.id) });
     await admin.query(`update message_queue set available_at = now() - interval '1 second' where session_id = $1`, [sessionId]);
 
-    const outcome = await runCronTask(db, getCronTask('process-queue'), { config: { scrapeJobRetentionDays: 90 } });
+    const outcome = await runCronTask(db, getCronTask('process-queue'), { config: { scrapeJobRetentionDays: 90, openai: undefined } });
     expect(outcome).toMatchObject({ outcome: 'ran', run: { status: 'succeeded', rowsAffected: 7 } });
     const state = await getSession(db, { customerId, sessionId });
     expect(state.outbox).toEqual([]);
-    expect(state.messages.map((m) => m.content)).toEqual(Array.from({ length: 7 }, (_, i) => `left over ${i}`));
+    expect(state.messages.filter((m) => m.role === 'visitor').map((m) => m.content)).toEqual(
+      Array.from({ length: 7 }, (_, i) => `left over ${i}`),
+    );
+    // Nothing crawled for this customer: each question is answered with the polite hand-off.
+    expect(state.messages.filter((m) => m.role === 'bot').map((m) => m.content)).toEqual(Array(7).fill(NO_ANSWER_REPLY));
     expect(state.conversationStatus).toBe('needs_staff');
   });
 

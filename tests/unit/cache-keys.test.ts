@@ -18,7 +18,7 @@ describe('cache keys', () => {
     expect(crawlResultsKey('job-123')).toEqual({ key: 'crawl:results:job-123', ttlMs: 24 * 3600 * SECOND });
     expect(domainRateKey('Example.com')).toEqual({ key: 'rate:example.com', ttlMs: 60 * SECOND, limit: 60 });
     expect(domainDelayKey('example.com')).toEqual({ key: 'rate:delay:example.com', ttlMs: 300 * SECOND });
-    expect(contentHashKey('9f86d081')).toEqual({ key: 'content:hash:9f86d081', ttlMs: 24 * 3600 * SECOND });
+    expect(contentHashKey('c1', '9f86d081')).toEqual({ key: 'content:hash:c1:9f86d081', ttlMs: 24 * 3600 * SECOND });
   });
 
   it('give the widget a per-session and a per-IP window', () => {

@@ -17,9 +17,10 @@ describe('the cron task registry', () => {
     expect(vercel.crons).toEqual(cronTasks.map((task) => ({ path: `/api/cron/${task.name}`, schedule: task.schedule })));
   });
 
-  it('has the queue worker every minute and the seed’s daily queue cleanup, weekly crawl-job cleanup and retention', () => {
+  it('has the queue worker and the crawler every minute and the seed’s daily queue cleanup, weekly crawl-job cleanup and retention', () => {
     expect(cronTasks.map((t) => [t.name, t.schedule])).toEqual([
       ['process-queue', '* * * * *'],
+      ['scrape', '* * * * *'],
       ['cleanup-message-queue', '0 3 * * *'],
       ['cleanup-scrape-jobs', '0 4 * * 0'],
       ['conversation-retention', '30 4 * * 0'],

@@ -1,4 +1,5 @@
-import { defaultResponder } from '@/lib/chat';
+import { createResponder } from '@/lib/chat';
+import { getConfig } from '@/lib/config';
 import { parseWith, readJson } from '@/lib/http';
 import { MAX_BODY_BYTES, authorizeWidget, limitWidget, pollSchema, sendMessages, sendSchema, sessionState } from '@/lib/widget';
 import { preflight, widgetResponse } from '@/lib/widget/http';
@@ -10,7 +11,7 @@ export const POST = observed('/api/widget/messages', async (request: Request) =>
     const input = parseWith(sendSchema, await readJson(request, MAX_BODY_BYTES));
     const customer = await authorizeWidget(db, input.key, req);
     await limitWidget('send', req, customer.id, input.sessionId);
-    return sendMessages(db, customer, input, defaultResponder);
+    return sendMessages(db, customer, input, createResponder(db, getConfig()));
   });
 });
 

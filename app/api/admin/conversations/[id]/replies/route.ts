@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { replyInputSchema, replyToConversation } from '@/lib/conversations';
 import { getConfig } from '@/lib/config';
-import { DbError } from '@/lib/db/errors';
 import { resolveDb } from '@/lib/db/resolve';
-import { HttpError, errorResponse, parseWith, readJson } from '@/lib/http';
+import { errorResponse, parseWith, readJson } from '@/lib/http';
 import { observed } from '@/lib/metrics';
 
 /** A staff reply to a conversation (admin session required: proxy.ts). It reaches the visitor's widget on its next poll. */
@@ -14,9 +13,6 @@ export const POST = observed('/api/admin/conversations/[id]/replies', async (req
     const result = await replyToConversation(await resolveDb(getConfig()), { ...input, conversationId: id });
     return Response.json(result, { status: result.created ? 201 : 200 });
   } catch (error) {
-    if (error instanceof DbError && error.code === 'P0002') {
-      return errorResponse(new HttpError(404, 'not_found', error.message));
-    }
     return errorResponse(error);
   }
 });

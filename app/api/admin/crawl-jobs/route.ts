@@ -1,0 +1,33 @@
+/**
+ * POST /api/admin/crawl-jobs — start a crawl of a customer's site (idempotent on `jobId`; 429 past
+ * the plan's monthly crawls). GET — list jobs with their stats (filters: customerId, status;
+ * paging: limit, offset). Admin session required (proxy.ts).
+ */
+import { errorResponse, parseWith, readJson } from '@/lib/http';
+import { crawlSoon, listJobsQuerySchema, startCrawl, startCrawlSchema } from '@/lib/jobs';
+import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
+import { observed } from '@/lib/metrics';
+
+export const dynamic = 'force-dynamic';
+
+export const POST = observed('/api/admin/crawl-jobs', async (request: Request) => {
+  try {
+    const input = parseWith(startCrawlSchema, await readJson(request, 16 * 1024));
+    const jobs = await getPersistentJobManager();
+    const result = await startCrawl(jobs, input);
+    if (result.created) crawlSoon(jobs);
+    return Response.json(result, { status: result.created ? 201 : 200 });
+  } catch (error) {
+    return errorResponse(error);
+  }
+});
+
+export const GET = observed('/api/admin/crawl-jobs', async (request: Request) => {
+  try {
+    const query = parseWith(listJobsQuerySchema, Object.fromEntries(new URL(request.url).searchParams));
+    const jobs = await getPersistentJobManager();
+    return Response.json(await jobs.listJobs(query), { headers: { 'cache-control': 'no-store' } });
+  } catch (error) {
+    return errorResponse(error);
+  }
+});

@@ -1,0 +1,257 @@
+/**
+ * The crawl audit trail end to end: the real crawler against a fixture website on 127.0.0.1, the
+ * persistent job manager on PostgreSQL and PGlite, the cache on memory and on a real Redis that
+ * goes away mid-crawl, and the chat's answers from the crawled pages.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FallbackCache } from '@/lib/cache/fallback';
+import { crawlResultsKey } from '@/lib/cache/keys';
+import { MemoryStore } from '@/lib/cache/memory';
+import { createRedisStore } from '@/lib/cache/redis';
+import { NO_ANSWER_REPLY, crawledContentResponder } from '@/lib/chat/responder';
+import { startCrawl } from '@/lib/jobs';
+import { crawlJob } from '@/lib/jobs/crawler';
+import { PersistentJobManager, type JobResult } from '@/lib/jobs/persistent-job-manager';
+import { runCrawlJobs } from '@/lib/jobs/runner';
+import type { ClaimedMessage } from '@/lib/queue/types';
+import { deleteKeys, uniquePrefix, viaPort } from '../support/cache';
+import { sqlBackendKinds, sqlBackends, type SqlBackend } from '../support/databases';
+import { COPY_PATHS, FIXTURE_ANSWER, expectedResults, startFixtureSite, type FixtureSite } from '../support/fixture-site';
+import { newCustomer } from '../support/fixtures';
+import { startTcpProxy } from '../support/tcp-proxy';
+
+const memoryCache = () => new FallbackCache(undefined, new MemoryStore());
+
+const pathOf = (url: string) => new URL(url).pathname;
+
+/** The job's stats as SQL computes them from its results: what the trigger must agree with. */
+async function aggregate(backend: SqlBackend, jobId: string) {
+  const [row] = await backend.admin.query<Record<string, unknown>>(
+    `select count(*)::int as "totalPages",
+            (count(*) filter (where status = 'success'))::int as "successfulPages",
+            (count(*) filter (where status = 'failed'))::int as "failedPages",
+            (count(*) filter (where status = 'skipped'))::int as "skippedPages",
+            coalesce(sum(bytes), 0)::int as "totalBytes",
+            round(avg(processing_time_ms), 2)::float8 as "avgProcessingTimeMs"
+       from scrape_job_results where job_id = $1`,
+    [jobId],
+  );
+  return row!;
+}
+
+function expectFixtureResults(results: JobResult[], site: FixtureSite) {
+  const byPath = new Map(results.map((r) => [pathOf(r.url), r]));
+  const copies = COPY_PATHS.map((path) => byPath.get(path)!);
+  expect(copies.map((c) => c.status).sort()).toEqual(['skipped', 'success']);
+  const kept = copies.find((c) => c.status === 'success')!;
+  expect(copies.find((c) => c.status === 'skipped')!.error).toBe(`duplicate content of ${kept.url}`);
+  expect(
+    results
+      .filter((r) => !COPY_PATHS.includes(pathOf(r.url)))
+      .map((r) => ({ path: pathOf(r.url), status: r.status, httpStatus: r.httpStatus }))
+      .sort((a, b) => a.path.localeCompare(b.path)),
+  ).toEqual([...expectedResults].sort((a, b) => a.path.localeCompare(b.path)));
+  expect(byPath.get('/old-page')!.error).toBe(`redirected to ${site.origin}/moved`);
+  expect(byPath.get('/private/secret')!.error).toBe('disallowed by robots.txt');
+  expect(byPath.get('/files/catalog.pdf')!.error).toBe('not HTML (application/pdf)');
+  expect(byPath.get('/missing')!.error).toBe('HTTP 404');
+  // Only the same site is recorded; the depth limit (2) leaves the tomato page out.
+  expect(results.every((r) => r.url.startsWith(site.origin))).toBe(true);
+  expect(byPath.has('/products/seeds/tomato')).toBe(false);
+}
+
+/** Every page was requested at most once; the disallowed and too-deep ones never. */
+function expectEachPageFetchedOnce(site: FixtureSite) {
+  const pages = [...site.requests].filter(([path]) => path !== '/robots.txt' && path !== '/sitemap.xml');
+  expect(pages.filter(([, count]) => count !== 1)).toEqual([]);
+  expect(site.requests.has('/private/secret')).toBe(false);
+  expect(site.requests.has('/products/seeds/tomato')).toBe(false);
+  expect(pages.map(([path]) => path).sort()).toEqual(
+    [...expectedResults.map((r) => r.path).filter((p) => p !== '/private/secret'), ...COPY_PATHS].sort(),
+  );
+}
+
+describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
+  let backend: SqlBackend;
+  let customerId: string;
+
+  beforeAll(async () => {
+    backend = await sqlBackends[kind]();
+    customerId = await newCustomer(backend.db, { plan: 'enterprise' });
+  });
+  afterAll(async () => {
+    await backend.dispose();
+  });
+
+  it('crawls the fixture site: every page recorded once, stats equal to the results, text searchable', async () => {
+    const site = await startFixtureSite();
+    try {
+      const cache = memoryCache();
+      const manager = new PersistentJobManager(backend.db, cache);
+      const { job, created } = await startCrawl(manager, { customerId, jobId: 'fixture-full', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 3 });
+      expect(created).toBe(true);
+      expect(job).toMatchObject({ status: 'queued', domain: new URL(site.origin).host, stats: { totalPages: 0 } });
+      // The same jobId again: the same job, not a second crawl.
+      expect((await startCrawl(manager, { customerId, jobId: 'fixture-full', startUrl: `${site.origin}/` })).created).toBe(false);
+
+      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000 })).toEqual([{ jobId: 'fixture-full', outcome: 'completed' }]);
+
+      const fromPostgres = await manager.getJobResults('fixture-full');
+      expectFixtureResults(fromPostgres, site);
+      expectEachPageFetchedOnce(site);
+
+      const stored = await manager.getJobFromSupabase('fixture-full');
+      expect(stored!.status).toBe('completed');
+      const sql = await aggregate(backend, 'fixture-full');
+      expect(stored!.stats).toMatchObject({ ...sql, avgProcessingTimeMs: expect.any(Number) });
+      expect(Number(stored!.stats.avgProcessingTimeMs)).toBeCloseTo(Number(sql.avgProcessingTimeMs), 2);
+      expect(stored!.stats).toMatchObject({ totalPages: 16, successfulPages: 10, failedPages: 2, skippedPages: 4 });
+      expect(Number(stored!.stats.pagesPerSecond)).toBeGreaterThan(0);
+      // The hot copy agrees with Postgres.
+      expect(await manager.getJobStats('fixture-full')).toEqual(stored!.stats);
+
+      const [pages] = await backend.admin.query<{ n: number; searchable: number }>(
+        `select count(*)::int as n, (count(*) filter (where search @@ plainto_tsquery('english', 'garden')))::int as searchable
+           from scraped_pages where customer_id = $1`,
+        [customerId],
+      );
+      expect(pages!.n).toBe(10);
+      expect(pages!.searchable).toBeGreaterThan(0);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('serves stats and results from Postgres once the cache has lost them', async () => {
+    const manager = new PersistentJobManager(backend.db, memoryCache());
+    // A fresh cache (another process, or Redis after the TTL): nothing cached.
+    const job = await manager.getJob('fixture-full');
+    expect(job!.stats.totalPages).toBe(16);
+    const results = await manager.getJobResults('fixture-full');
+    expect(results).toHaveLength(16);
+    const failedOnly = await manager.getJobResultsFromSupabase('fixture-full', { status: 'failed' });
+    expect(failedOnly.results.map((r) => pathOf(r.url)).sort()).toEqual(['/broken', '/missing']);
+  });
+
+  it('resumes a crawl whose worker died midway without fetching any recorded page again', async () => {
+    const site = await startFixtureSite();
+    try {
+      const cache = memoryCache();
+      const manager = new PersistentJobManager(backend.db, cache);
+      await startCrawl(manager, { customerId, jobId: 'fixture-resume', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 2 });
+      const stopping = new AbortController();
+      let recorded = 0;
+      // The first worker takes a 1 s lease and "dies" after 5 pages: it stops without giving the lease back.
+      const first = await manager.claimJob({ leaseSeconds: 1, jobId: 'fixture-resume' });
+      const outcome = await crawlJob(first!, {
+        manager,
+        cache,
+        leaseSeconds: 1,
+        signal: stopping.signal,
+        onRecorded: () => {
+          recorded += 1;
+          if (recorded === 5) stopping.abort();
+        },
+      });
+      expect(outcome).toBe('paused');
+      const partial = (await manager.getJobFromSupabase('fixture-resume'))!;
+      expect(partial.status).toBe('running');
+      expect(partial.stats.totalPages).toBeGreaterThanOrEqual(5);
+      expect(partial.stats.totalPages).toBeLessThan(16);
+      // Until its lease expires nobody else takes the job.
+      expect(await manager.claimJob({ leaseSeconds: 60, jobId: 'fixture-resume' })).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+
+      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000 })).toEqual([{ jobId: 'fixture-resume', outcome: 'completed' }]);
+      const job = (await manager.getJobFromSupabase('fixture-resume'))!;
+      expect(job.attempts).toBe(2);
+      expectFixtureResults(await manager.getJobResults('fixture-resume'), site);
+      expectEachPageFetchedOnce(site);
+      expect(job.stats).toMatchObject({ totalPages: 16, successfulPages: 10, failedPages: 2, skippedPages: 4 });
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('completes with a complete audit trail when Redis goes away during the crawl', async () => {
+    const redisUrl = inject('redisUrl');
+    const target = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const prefix = uniquePrefix(`crawl-${kind}`);
+    const remote = createRedisStore(viaPort(redisUrl, proxy.port), { keyPrefix: prefix, connectTimeoutMs: 300 });
+    const cache = new FallbackCache(remote, new MemoryStore(), { timeoutMs: 150 });
+    const site = await startFixtureSite();
+    try {
+      const manager = new PersistentJobManager(backend.db, cache);
+      await startCrawl(manager, { customerId, jobId: 'fixture-redis-down', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 2 });
+      let recorded = 0;
+      const runs = await runCrawlJobs(manager, cache, {
+        budgetMs: 60_000,
+        onRecorded: () => {
+          recorded += 1;
+          // Redis disappears after four pages (connections refused from then on).
+          if (recorded === 4) void proxy.cut();
+        },
+      });
+      expect(runs).toEqual([{ jobId: 'fixture-redis-down', outcome: 'completed' }]);
+      expect(cache.state().degraded).toBe(true);
+
+      const job = (await manager.getJobFromSupabase('fixture-redis-down'))!;
+      expect(job.stats).toMatchObject(await aggregate(backend, 'fixture-redis-down').then(({ avgProcessingTimeMs: _, ...counts }) => counts));
+      expect(job.stats).toMatchObject({ totalPages: 16, successfulPages: 10, failedPages: 2, skippedPages: 4 });
+      expectFixtureResults(await manager.getJobResults('fixture-redis-down'), site);
+      // Redis holds only the results written before it went away: the list is short, so reads use Postgres.
+      await proxy.restore();
+      const direct = createRedisStore(redisUrl, { keyPrefix: prefix });
+      try {
+        expect((await direct.range(crawlResultsKey('fixture-redis-down').key)).length).toBeLessThan(16);
+      } finally {
+        await direct.close();
+      }
+    } finally {
+      await site.close();
+      await cache.close();
+      await proxy.close();
+      await deleteKeys(redisUrl, prefix);
+    }
+  });
+
+  it('never leases one job to two workers at once', async () => {
+    const manager = new PersistentJobManager(backend.db, memoryCache());
+    await startCrawl(manager, { customerId, jobId: 'fixture-claim', startUrl: 'http://127.0.0.1:9/' });
+    const claims = await Promise.all(Array.from({ length: 6 }, () => manager.claimJob({ leaseSeconds: 60, jobId: 'fixture-claim' })));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    // Cancelled, it is nobody's to claim, and no result can be added any more.
+    expect((await manager.cancelJob('fixture-claim')).status).toBe('cancelled');
+    expect(await manager.claimJob({ leaseSeconds: 60, jobId: 'fixture-claim' })).toBeNull();
+    await expect(manager.addJobResult('fixture-claim', {}, { url: 'http://127.0.0.1:9/', status: 'success' })).rejects.toMatchObject({
+      code: '55000',
+    });
+  });
+
+  it('refuses a crawl past the plan’s monthly limit, with the limit and when it resets', async () => {
+    const free = await newCustomer(backend.db, { plan: 'free' });
+    const manager = new PersistentJobManager(backend.db, memoryCache());
+    for (let i = 0; i < 10; i += 1) await startCrawl(manager, { customerId: free, jobId: `free-${kind}-${i}`, startUrl: 'http://127.0.0.1:9/' });
+    await expect(startCrawl(manager, { customerId: free, jobId: `free-${kind}-10`, startUrl: 'http://127.0.0.1:9/' })).rejects.toMatchObject({
+      code: 'OMUSE',
+      message: expect.stringMatching(/^monthly crawl limit reached: 10 of 10 used on the free plan; resets \d{4}-\d\d-01T00:00:00Z$/),
+    });
+    expect((await manager.listJobs({ customerId: free })).total).toBe(10);
+  });
+
+  it('answers a question from the crawled page that has the answer, with its URL; otherwise hands over politely', async () => {
+    const responder = crawledContentResponder(backend.db);
+    const ask = (text: string) =>
+      responder.respond({ id: 'm', customerId, sessionId: 's', clientMessageId: 'c', data: { text }, retryCount: 0, position: 1 } satisfies ClaimedMessage);
+
+    const answer = await ask('What are your opening hours on Saturday?');
+    expect(answer.needsStaff).toBe(false);
+    expect(answer.reply!.content).toContain('open Monday to Saturday from 8am to 6pm');
+    expect(FIXTURE_ANSWER).toContain('open Monday to Saturday from 8am to 6pm');
+    expect(answer.reply!.content).toMatch(/Source: About Acme Garden: http:\/\/127\.0\.0\.1:\d+\/about$/);
+
+    const none = await ask('Do you repair bicycles?');
+    expect(none).toEqual({ reply: { content: NO_ANSWER_REPLY, metadata: { source: 'bot', answered: false } }, needsStaff: true });
+  });
+});
