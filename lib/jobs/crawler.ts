@@ -7,7 +7,8 @@
  *   for a `sitemap` job); follows links to the same site only (same host, `www.` ignored).
  * - Honours robots.txt (a disallowed page is recorded `skipped`, never fetched; its Crawl-delay is
  *   the starting delay) and `<meta name="robots">` noindex / nofollow.
- * - max pages, max depth (the start page and sitemap entries are depth 0), bounded concurrency.
+ * - max pages, max depth (the start page and sitemap entries are depth 0), bounded concurrency. A
+ *   `single_page` job fetches its start page only.
  * - Politeness per domain: the `rate:{domain}` counter (60 requests a minute, lib/cache/keys.ts;
  *   past it the crawler waits for the window) and an adaptive delay between requests kept in
  *   `rate:delay:{domain}`: doubled (at least 500 ms, at most 30 s, or the server's Retry-After) on
@@ -278,6 +279,7 @@ class Crawl {
   }
 
   private async sitemapPages(): Promise<string[]> {
+    if (this.job.jobType === 'single_page') return [];
     const sitemaps = [...(this.robots?.getSitemaps() ?? [])];
     if (this.job.jobType === 'sitemap') sitemaps.push(new URL('/sitemap.xml', this.start).toString());
     const pages: string[] = [];
@@ -312,7 +314,8 @@ class Crawl {
 
   private enqueue(url: string, depth: number) {
     const normalized = normalizeUrl(url, this.config.startUrl);
-    if (!normalized || depth > this.config.maxDepth || this.seen.has(normalized) || !this.isSameSite(normalized)) return;
+    const maxDepth = this.job.jobType === 'single_page' ? 0 : this.config.maxDepth;
+    if (!normalized || depth > maxDepth || this.seen.has(normalized) || !this.isSameSite(normalized)) return;
     this.seen.add(normalized);
     this.frontier.push({ url: normalized, depth });
   }
@@ -399,6 +402,8 @@ class Crawl {
       const serverAsked = Number(retryAfter) * 1000;
       next = Math.min(MAX_DELAY_MS, Math.max(current * 2, MIN_BACKOFF_MS, Number.isFinite(serverAsked) ? serverAsked : 0));
       log.warn(`${this.domain}: HTTP ${status}, delay between requests now ${next} ms`);
+      // Every request to the domain, this one's retry included, waits at least that long from now.
+      this.nextSlot = Math.max(this.nextSlot, this.now() + next);
     } else {
       if (current === 0) return;
       next = Math.floor(current * 0.75);

@@ -3,12 +3,14 @@
  * persistent job manager on PostgreSQL and PGlite, the cache on memory and on a real Redis that
  * goes away mid-crawl, and the chat's answers from the crawled pages.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FallbackCache } from '@/lib/cache/fallback';
-import { crawlResultsKey } from '@/lib/cache/keys';
+import { crawlResultsKey, domainDelayKey } from '@/lib/cache/keys';
 import { MemoryStore } from '@/lib/cache/memory';
 import { createRedisStore } from '@/lib/cache/redis';
-import { NO_ANSWER_REPLY, crawledContentResponder } from '@/lib/chat/responder';
+import { NO_ANSWER_REPLY, crawledContentResponder, openAiResponder } from '@/lib/chat/responder';
 import { startCrawl } from '@/lib/jobs';
 import { crawlJob } from '@/lib/jobs/crawler';
 import { PersistentJobManager, type JobResult } from '@/lib/jobs/persistent-job-manager';
@@ -23,6 +25,26 @@ import { startTcpProxy } from '../support/tcp-proxy';
 const memoryCache = () => new FallbackCache(undefined, new MemoryStore());
 
 const pathOf = (url: string) => new URL(url).pathname;
+
+/** An HTTP server on 127.0.0.1 answering with `handler`; resolves to its origin and a close(). */
+async function serve(handler: http.RequestListener): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const question = (customerId: string, text: string): ClaimedMessage => ({
+  id: 'm',
+  customerId,
+  sessionId: 's',
+  clientMessageId: 'c',
+  data: { text },
+  retryCount: 0,
+  position: 1,
+});
 
 /** The job's stats as SQL computes them from its results: what the trigger must agree with. */
 async function aggregate(backend: SqlBackend, jobId: string) {
@@ -237,13 +259,79 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
       code: 'OMUSE',
       message: expect.stringMatching(/^monthly crawl limit reached: 10 of 10 used on the free plan; resets \d{4}-\d\d-01T00:00:00Z$/),
     });
-    expect((await manager.listJobs({ customerId: free })).total).toBe(10);
+    const { jobs, total } = await manager.listJobs({ customerId: free, limit: 50 });
+    expect(total).toBe(10);
+    // Cancelled, the queued jobs leave the workers of the next tests alone.
+    for (const job of jobs) expect((await manager.cancelJob(job.jobId)).status).toBe('cancelled');
+  });
+
+  it('backs off when the site answers 429: waits what Retry-After asks, retries, and eases off after successes', async () => {
+    const hits: Record<string, number[]> = {};
+    const site = await serve((req, res) => {
+      const path = req.url ?? '/';
+      (hits[path] ??= []).push(Date.now());
+      if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<title>Home</title><a href="/busy">busy</a>');
+      if (path === '/busy' && hits[path]!.length === 1) return void res.writeHead(429, { 'retry-after': '1' }).end();
+      if (path === '/busy') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<title>Busy</title><p>Finally.</p>');
+      res.writeHead(404).end();
+    });
+    try {
+      const cache = memoryCache();
+      const manager = new PersistentJobManager(backend.db, cache);
+      await startCrawl(manager, { customerId, jobId: 'fixture-429', startUrl: `${site.origin}/`, concurrency: 1 });
+      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000 })).toEqual([{ jobId: 'fixture-429', outcome: 'completed' }]);
+      const results = await manager.getJobResults('fixture-429');
+      expect(results.map((r) => [pathOf(r.url), r.status, r.httpStatus])).toEqual([
+        ['/', 'success', 200],
+        ['/busy', 'success', 200],
+      ]);
+      // Politeness, not speed: the retry came no sooner than the server asked.
+      expect(hits['/busy']!.length).toBe(2);
+      expect(hits['/busy']![1]! - hits['/busy']![0]!).toBeGreaterThanOrEqual(950);
+      // The domain's delay went to 1000 ms and eased by a quarter after the success.
+      expect(await cache.get(domainDelayKey(new URL(site.origin).host).key)).toBe('750');
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('answers with an OpenAI-compatible endpoint when configured, with the retrieved passages as context', async () => {
+    const requests: { authorization?: string; body: { model: string; messages: { role: string; content: string }[] } }[] = [];
+    let fail = false;
+    const llm = await serve((req, res) => {
+      let raw = '';
+      req.on('data', (chunk) => (raw += chunk));
+      req.on('end', () => {
+        requests.push({ authorization: req.headers.authorization, body: JSON.parse(raw) });
+        if (req.url !== '/v1/chat/completions' || fail) return void res.writeHead(fail ? 500 : 404).end('{"error":"no"}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'We are open Monday to Saturday, 8am–6pm (see /about).' } }] }),
+        );
+      });
+    });
+    try {
+      const responder = openAiResponder(backend.db, { apiKey: 'sk-test', baseUrl: `${llm.origin}/v1`, model: 'test-model' });
+      const answer = await responder.respond(question(customerId, 'What are your opening hours on Saturday?'));
+      expect(answer).toMatchObject({ needsStaff: false, reply: { content: 'We are open Monday to Saturday, 8am–6pm (see /about).', metadata: { source: 'llm' } } });
+      expect(requests[0]!.authorization).toBe('Bearer sk-test');
+      expect(requests[0]!.body.model).toBe('test-model');
+      expect(requests[0]!.body.messages[1]!.content).toContain('open Monday to Saturday from 8am to 6pm');
+      // Nothing retrieved: the hand-off, without calling the model.
+      expect((await responder.respond(question(customerId, 'Do you repair bicycles?'))).needsStaff).toBe(true);
+      expect(requests).toHaveLength(1);
+      // The endpoint failing: the search answer.
+      fail = true;
+      const fallback = await responder.respond(question(customerId, 'What are your opening hours on Saturday?'));
+      expect(fallback).toMatchObject({ needsStaff: false, reply: { metadata: { source: 'crawled-content' } } });
+      expect(fallback.reply!.content).toContain('open Monday to Saturday from 8am to 6pm');
+    } finally {
+      await llm.close();
+    }
   });
 
   it('answers a question from the crawled page that has the answer, with its URL; otherwise hands over politely', async () => {
     const responder = crawledContentResponder(backend.db);
-    const ask = (text: string) =>
-      responder.respond({ id: 'm', customerId, sessionId: 's', clientMessageId: 'c', data: { text }, retryCount: 0, position: 1 } satisfies ClaimedMessage);
+    const ask = (text: string) => responder.respond(question(customerId, text));
 
     const answer = await ask('What are your opening hours on Saturday?');
     expect(answer.needsStaff).toBe(false);
