@@ -29,7 +29,7 @@ import { z } from 'zod';
 import { contentHashKey, domainDelayKey, domainRateKey } from '@/lib/cache/keys';
 import { checkRateLimit } from '@/lib/cache/rate-limit';
 import type { CacheStore } from '@/lib/cache/types';
-import { DbError } from '@/lib/db/errors';
+import { DbError, SqlState } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
 import type { CrawlJob, PageResult, PersistentJobManager } from './persistent-job-manager';
 
@@ -363,7 +363,13 @@ class Crawl {
       await this.options.manager.addJobResult(this.job.jobId, result.pageData, result.result);
     } catch (error) {
       // The job was finished meanwhile (cancelled by staff): stop, nothing more is recorded.
-      if (error instanceof DbError && error.code === '55000') return this.stop('cancelled');
+      if (error instanceof DbError && error.code === SqlState.objectNotInPrerequisiteState) return this.stop('cancelled');
+      // The database serving now does not know the job: the outage fallback, which holds only jobs
+      // created during the outage. The crawl waits for the primary (its lease there expires).
+      if (error instanceof DbError && error.code === SqlState.noDataFound) {
+        log.warn(`job ${this.job.jobId}: unknown to the database serving now (outage fallback?); resumes after recovery`);
+        return this.stop('paused');
+      }
       throw error;
     }
     this.recorded += 1;

@@ -44,7 +44,12 @@ export async function runCrawlJobs(manager: PersistentJobManager, cache: CacheSt
       await manager.failJob(job.jobId, message);
       outcome = 'failed';
     }
-    if (outcome === 'paused') await manager.lease(job.jobId, { leaseSeconds, release: true });
+    if (outcome === 'paused') {
+      // Best effort: a lease that cannot be given back simply expires.
+      await manager.lease(job.jobId, { leaseSeconds, release: true }).catch((error: unknown) => {
+        log.warn(`job ${job.jobId}: could not release its lease: ${(error as Error).message}`);
+      });
+    }
     runs.push({ jobId: job.jobId, outcome });
   }
   return runs;

@@ -19,7 +19,10 @@ import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PgliteDb } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { Db } from '@/lib/db/types';
+import { FallbackCache } from '@/lib/cache/fallback';
+import { MemoryStore } from '@/lib/cache/memory';
 import { parseWith } from '@/lib/http';
+import { PersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import { drainQueue } from '@/lib/queue/processor';
 import { sendMessages, sendSchema } from '@/lib/widget';
 import { migratedPostgres } from '../support/databases';
@@ -135,8 +138,30 @@ describe('outage fallback', () => {
     const until = async (n: number) => {
       while (acknowledged.length < n) await new Promise((r) => setTimeout(r, 5));
     };
+    // A crawl started during the outage records its pages throughout it and after the recovery.
+    const jobId = `outage-crawl-${crypto.randomBytes(4).toString('hex')}`;
+    const recorded: string[] = [];
+    let cut = false;
+    const crawler = (async () => {
+      while (!cut) await new Promise((r) => setTimeout(r, 5));
+      const jobs = new PersistentJobManager(db, new FallbackCache(undefined, new MemoryStore()));
+      await jobs.createJob(jobId, { customerId: customer.id, domain: 'shop.example', config: { startUrl: 'https://shop.example/' } });
+      for (let i = 0; !stop && i < 400; i++) {
+        const url = `https://shop.example/p${i}`;
+        const failed = i % 5 === 0;
+        await jobs.addJobResult(jobId, { depth: 1 }, {
+          url,
+          status: failed ? 'failed' : 'success',
+          httpStatus: failed ? 500 : 200,
+          processingTimeMs: 10 + (i % 7),
+          bytes: 100 + i,
+        });
+        recorded.push(url);
+      }
+    })();
     await until(40);
     await proxy.cut(); // the primary goes away mid-load
+    cut = true;
     await until(120);
     expect((await db.status()).fallbackActive).toBe(true);
     expect((await db.status()).journalPending).toBeGreaterThan(0);
@@ -144,9 +169,23 @@ describe('outage fallback', () => {
     expect(await db.recover()).toBe(true); // replays while the writers keep writing
     await until(200);
     stop = true;
-    await Promise.all(writers);
+    await Promise.all([...writers, crawler]);
 
     expect(await db.status()).toMatchObject({ fallbackActive: false, journalPending: 0, journalFailed: 0 });
+    // Every acknowledged page result is on the primary once, with stats that count each once.
+    expect(recorded.length).toBeGreaterThan(0);
+    const pages = await pg.db.admin.query<{ url: string }>('select url from scrape_job_results where job_id = $1 order by url', [jobId]);
+    expect(pages.map((p) => p.url)).toEqual([...recorded].sort());
+    const [stats] = await pg.db.admin.query<{ total_pages: number; failed_pages: number; total_bytes: string }>(
+      'select total_pages, failed_pages, total_bytes from scrape_job_stats where job_id = $1',
+      [jobId],
+    );
+    const failedUrls = recorded.filter((url) => Number(url.split('/p')[1]) % 5 === 0);
+    expect(stats).toEqual({
+      total_pages: recorded.length,
+      failed_pages: failedUrls.length,
+      total_bytes: String(recorded.reduce((sum, url) => sum + 100 + Number(url.split('/p')[1]), 0)),
+    });
     const expected = [...acknowledged].sort();
     // Every acknowledged message is stored once on the primary…
     expect((await onPrimary(sessionId)).queue).toEqual(expected);
