@@ -219,7 +219,8 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
       expect(cache.state().degraded).toBe(true);
 
       const job = (await manager.getJobFromSupabase('fixture-redis-down'))!;
-      expect(job.stats).toMatchObject(await aggregate(backend, 'fixture-redis-down').then(({ avgProcessingTimeMs: _, ...counts }) => counts));
+      const counts = await aggregate(backend, 'fixture-redis-down');
+      expect(job.stats).toMatchObject({ ...counts, avgProcessingTimeMs: expect.anything() });
       expect(job.stats).toMatchObject({ totalPages: 16, successfulPages: 10, failedPages: 2, skippedPages: 4 });
       expectFixtureResults(await manager.getJobResults('fixture-redis-down'), site);
       // Redis holds only the results written before it went away: the list is short, so reads use Postgres.
