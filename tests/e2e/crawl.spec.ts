@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DEMO_CUSTOMER_ID } from '@/lib/customers';
 import type { CrawlJob, JobResult } from '@/lib/jobs/persistent-job-manager';
-import { FIXTURE_ANSWER, startFixtureSite, type FixtureSite } from '../support/fixture-site';
+import { FIXTURE_ANSWER, startFixtureSite, statsOfResults, type FixtureSite } from '../support/fixture-site';
 import { E2E_DATA_DIR } from './server';
 
 let site: FixtureSite;
@@ -50,15 +50,8 @@ test('a crawl started from the API shows stats that match its results, and the w
     results.push(...page.results);
     afterId = page.nextAfterId;
   }
-  const count = (status: JobResult['status']) => results.filter((r) => r.status === status).length;
   expect(results).toHaveLength(16);
-  expect(job.stats).toMatchObject({
-    totalPages: results.length,
-    successfulPages: count('success'),
-    failedPages: count('failed'),
-    skippedPages: count('skipped'),
-    totalBytes: results.reduce((sum, r) => sum + (r.bytes ?? 0), 0),
-  });
+  expect(job.stats).toMatchObject(statsOfResults(results));
   expect(job.stats).toMatchObject({ successfulPages: 10, failedPages: 2, skippedPages: 4 });
 
   const listed = await request.get(`/api/admin/crawl-jobs?customerId=${DEMO_CUSTOMER_ID}&status=completed`);

@@ -14,7 +14,7 @@ import { getPersistentJobManager, type CrawlJob, type JobResult } from '@/lib/jo
 import { startCrawl } from '@/lib/jobs';
 import { resetApp, useAppEnv } from '../support/app';
 import { migratedPostgres } from '../support/databases';
-import { startFixtureSite, type FixtureSite } from '../support/fixture-site';
+import { startFixtureSite, statsOfResults, type FixtureSite } from '../support/fixture-site';
 import { newCustomer } from '../support/fixtures';
 
 const CRON_SECRET = 'crawl-routes-cron-secret-0123456789';
@@ -87,14 +87,7 @@ describe('crawl-job API and the scrape cron route (postgres)', () => {
     const results = await allResults('api-crawl-1');
     expect(results).toHaveLength(16);
     expect(new Set(results.map((r) => r.url)).size).toBe(16);
-    const count = (status: string) => results.filter((r) => r.status === status).length;
-    expect(job.stats).toMatchObject({
-      totalPages: results.length,
-      successfulPages: count('success'),
-      failedPages: count('failed'),
-      skippedPages: count('skipped'),
-      totalBytes: results.reduce((sum, r) => sum + (r.bytes ?? 0), 0),
-    });
+    expect(job.stats).toMatchObject(statsOfResults(results));
     const timed = results.filter((r) => r.processingTimeMs !== null);
     expect(Number(job.stats.avgProcessingTimeMs)).toBeCloseTo(timed.reduce((s, r) => s + r.processingTimeMs!, 0) / timed.length, 1);
 

@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JobResult, JobStats } from '@/lib/jobs/persistent-job-manager';
 
 export interface FixtureSite {
   origin: string;
@@ -95,6 +96,18 @@ export const expectedResults: ExpectedResult[] = [
   { path: '/products/tools', status: 'success', httpStatus: 200 },
 ];
 export const COPY_PATHS = ['/copy-a', '/copy-b'];
+
+/** What a job's counters must be, added up from its results (the stats trigger must agree). */
+export function statsOfResults(results: JobResult[]): Pick<JobStats, 'totalPages' | 'successfulPages' | 'failedPages' | 'skippedPages' | 'totalBytes'> {
+  const count = (status: JobResult['status']) => results.filter((r) => r.status === status).length;
+  return {
+    totalPages: results.length,
+    successfulPages: count('success'),
+    failedPages: count('failed'),
+    skippedPages: count('skipped'),
+    totalBytes: results.reduce((sum, r) => sum + (r.bytes ?? 0), 0),
+  };
+}
 
 export async function startFixtureSite(): Promise<FixtureSite> {
   const requests = new Map<string, number>();
