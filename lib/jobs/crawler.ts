@@ -250,7 +250,7 @@ class Crawl {
     const robotsUrl = new URL('/robots.txt', this.start).toString();
     let text = '';
     try {
-      const response = await this.request(robotsUrl);
+      const response = await this.request(robotsUrl, 'follow');
       if (response.ok) text = (await readBody(response, 512 * 1024)).text;
       else await response.body?.cancel();
     } catch (error) {
@@ -289,7 +289,7 @@ class Crawl {
       if (visited.has(url) || !this.isSameSite(url)) continue;
       visited.add(url);
       try {
-        const response = await this.request(url);
+        const response = await this.request(url, 'follow');
         if (!response.ok) {
           await response.body?.cancel();
           continue;
@@ -359,6 +359,7 @@ class Crawl {
 
   private async visit(task: PageTask) {
     const result = await this.fetchPage(task);
+    if (!result) return this.stop('paused');
     try {
       await this.options.manager.addJobResult(this.job.jobId, result.pageData, result.result);
     } catch (error) {
@@ -377,26 +378,36 @@ class Crawl {
     for (const link of result.follow) this.enqueue(link.url, link.depth);
   }
 
-  private request(url: string): Promise<Response> {
+  /** Pages are fetched with redirects recorded (`manual`); robots.txt and sitemaps follow them. */
+  private request(url: string, redirect: RequestRedirect = 'manual'): Promise<Response> {
     return this.fetch(url, {
-      redirect: 'manual',
+      redirect,
       headers: { 'user-agent': CRAWLER_USER_AGENT, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1' },
       signal: AbortSignal.timeout(this.config.requestTimeoutMs),
     });
   }
 
-  /** Wait for this domain's next request slot: the adaptive delay between requests and the per-minute counter. */
-  private async politeness() {
+  /**
+   * Wait for this domain's next request slot: the adaptive delay between requests and the
+   * per-minute counter. False when the wait would end past the deadline or the worker is stopping:
+   * the page is then left unrecorded, and a resumed crawl finds it again through the page that
+   * links to it.
+   */
+  private async politeness(): Promise<boolean> {
     const stored = Number((await this.options.cache.get(domainDelayKey(this.domain).key)) ?? 0);
     const delay = Math.max(this.initialDelayMs, Number.isFinite(stored) ? stored : 0);
     const slot = Math.max(this.now(), this.nextSlot);
     this.nextSlot = slot + delay;
-    await sleep(slot - this.now(), this.options.signal);
+    const waitUntil = async (at: number) => {
+      if (this.options.deadline !== undefined && at > this.options.deadline) return false;
+      await sleep(at - this.now(), this.options.signal);
+      return !this.options.signal?.aborted;
+    };
+    if (!(await waitUntil(slot))) return false;
     for (;;) {
       const rate = await checkRateLimit(this.options.cache, domainRateKey(this.domain), this.now);
-      if (rate.allowed) return;
-      await sleep(Math.min(rate.resetAt - this.now(), 60_000), this.options.signal);
-      if (this.options.signal?.aborted) return;
+      if (rate.allowed) return true;
+      if (!(await waitUntil(rate.resetAt))) return false;
     }
   }
 
@@ -418,11 +429,12 @@ class Crawl {
     else await this.options.cache.set(key.key, String(next), key.ttlMs);
   }
 
+  /** The page's result, or null when out of time before it could be fetched. */
   private async fetchPage(task: PageTask): Promise<{
     result: PageResult;
     pageData: Record<string, unknown>;
     follow: PageTask[];
-  }> {
+  } | null> {
     const started = this.now();
     const base = { url: task.url, recordedAt: new Date(started).toISOString() };
     const pageData: Record<string, unknown> = { depth: task.depth };
@@ -433,7 +445,7 @@ class Crawl {
     let response: Response | null = null;
     let fetchStarted = started;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      await this.politeness();
+      if (!(await this.politeness())) return null;
       fetchStarted = this.now();
       try {
         response = await this.request(task.url);
