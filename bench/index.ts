@@ -5,6 +5,7 @@
 import { loadEnvFiles } from '@/lib/config';
 import * as cache from './cache';
 import * as cleanup from './cleanup';
+import * as crawl from './crawl';
 import * as dbPort from './db-port';
 import * as fallback from './fallback';
 import * as queue from './queue';
@@ -17,6 +18,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   widget,
   cache,
   cleanup,
+  crawl,
   transfer,
   fallback,
 };
