@@ -1,29 +1,117 @@
 import type { Metadata } from 'next';
-import { cookies } from 'next/headers';
-import { redirect } from 'next/navigation';
 import { StorageTiers } from '@/app/_components/storage-tiers';
-import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
 import { getConfig } from '@/lib/config';
+import { getActivity, listCustomers } from '@/lib/dashboard';
+import { resolveDb } from '@/lib/db/resolve';
 import { getHealth } from '@/lib/health';
+import { queueStats } from '@/lib/queue';
+import { getUsage, type UsageCounter } from '@/lib/usage';
+import { BarChart } from './_components/chart';
 
 export const metadata: Metadata = { title: 'Overview' };
-export const dynamic = 'force-dynamic';
 
-export default async function DashboardPage() {
+const hour = (iso: string) => new Date(iso).toISOString().slice(11, 16);
+const counter = (c: UsageCounter) => (c.limit === null ? `${c.used} (unlimited)` : `${c.used} / ${c.limit}`);
+
+export default async function OverviewPage() {
   const config = getConfig();
-  // proxy.ts already guards this route; checking again here keeps the page safe on its own.
-  if (!isAdminSession(config, (await cookies()).get(SESSION_COOKIE)?.value)) redirect('/login?next=/dashboard');
   const health = await getHealth(config);
+  const db = await resolveDb(config);
+  const [depth, activity, customers] = await Promise.all([queueStats(db), getActivity(db), listCustomers(db)]);
+  const usage = await Promise.all(customers.map(async (c) => ({ customer: c, usage: await getUsage(db, c.id) })));
   return (
-    <main>
-      <header className="bar">
-        <h1>Overview</h1>
-        <form method="post" action="/api/auth/logout">
-          <button type="submit">Sign out</button>
-        </form>
-      </header>
-      <h2>Storage tiers</h2>
-      <StorageTiers health={health} />
-    </main>
+    <>
+      <h1>Overview</h1>
+      <section aria-labelledby="tiers">
+        <h2 id="tiers">Storage tiers</h2>
+        <StorageTiers health={health} />
+      </section>
+      <section aria-labelledby="depth">
+        <h2 id="depth">Queue depth</h2>
+        <dl className="tiles" aria-label="Queue depth by status">
+          {(['pending', 'processing', 'completed', 'failed'] as const).map((status) => (
+            <div key={status} className="tile">
+              <dt>{status}</dt>
+              <dd className={status === 'failed' && depth[status] > 0 ? 'status-bad' : undefined}>{depth[status]}</dd>
+            </div>
+          ))}
+        </dl>
+      </section>
+      <section aria-labelledby="activity" className="charts">
+        <h2 id="activity">Activity</h2>
+        <BarChart
+          title="Messages per hour, last 24 hours (UTC)"
+          unit="messages"
+          points={activity.messagesPerHour.map((p) => ({ label: hour(p.at), count: p.count }))}
+        />
+        <BarChart
+          title="Crawled pages per minute, last hour (UTC)"
+          unit="pages"
+          points={activity.crawlPagesPerMinute.map((p) => ({ label: hour(p.at), count: p.count }))}
+        />
+      </section>
+      <section aria-labelledby="runs">
+        <h2 id="runs">Last scheduled runs</h2>
+        {activity.cleanupRuns.length === 0 ? (
+          <p className="muted">No scheduled task has run yet.</p>
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Task</th>
+                  <th scope="col">Slot</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Rows</th>
+                  <th scope="col">Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {activity.cleanupRuns.map((run) => (
+                  <tr key={run.id}>
+                    <td>{run.task}</td>
+                    <td>{new Date(run.scheduledFor).toISOString().replace('T', ' ').slice(0, 16)}</td>
+                    <td className={run.status === 'failed' ? 'status-bad' : undefined}>{run.status}</td>
+                    <td>{run.rowsAffected}</td>
+                    <td>{run.error ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="usage">
+        <h2 id="usage">Usage this month</h2>
+        {usage.length === 0 ? (
+          <p className="muted">No customers yet.</p>
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Customer</th>
+                  <th scope="col">Plan</th>
+                  <th scope="col">Messages</th>
+                  <th scope="col">Crawls</th>
+                  <th scope="col">Exports</th>
+                </tr>
+              </thead>
+              <tbody>
+                {usage.map(({ customer, usage: u }) => (
+                  <tr key={customer.id}>
+                    <td>{customer.name}</td>
+                    <td>{customer.plan}</td>
+                    <td>{u ? counter(u.messages) : '—'}</td>
+                    <td>{u ? counter(u.crawls) : '—'}</td>
+                    <td>{u ? counter(u.exports) : '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
   );
 }

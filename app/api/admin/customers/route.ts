@@ -1,0 +1,27 @@
+/** POST /api/admin/customers — create a customer (idempotent on the client's `id`); GET — every customer. */
+import { createCustomer, customerInputSchema } from '@/lib/customers';
+import { getConfig } from '@/lib/config';
+import { listCustomers } from '@/lib/dashboard';
+import { resolveDb } from '@/lib/db/resolve';
+import { errorResponse, parseWith, readJson } from '@/lib/http';
+import { observed } from '@/lib/metrics';
+
+export const dynamic = 'force-dynamic';
+
+export const POST = observed('/api/admin/customers', async (request: Request) => {
+  try {
+    const input = parseWith(customerInputSchema, await readJson(request, 64 * 1024));
+    const result = await createCustomer(await resolveDb(getConfig()), input);
+    return Response.json(result, { status: result.created ? 201 : 200 });
+  } catch (error) {
+    return errorResponse(error);
+  }
+});
+
+export const GET = observed('/api/admin/customers', async () => {
+  try {
+    return Response.json(await listCustomers(await resolveDb(getConfig())), { headers: { 'cache-control': 'no-store' } });
+  } catch (error) {
+    return errorResponse(error);
+  }
+});

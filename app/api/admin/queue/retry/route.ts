@@ -1,0 +1,19 @@
+/**
+ * POST /api/admin/queue/retry `{ ids, customerId? }` — dead-lettered messages back to pending and
+ * processed at once → `{ retried, delivered }` (ids delivered now; the rest wait for the queue worker).
+ */
+import { getConfig } from '@/lib/config';
+import { retryAndDeliver, retrySchema } from '@/lib/dashboard';
+import { resolveDb } from '@/lib/db/resolve';
+import { errorResponse, parseWith, readJson } from '@/lib/http';
+import { observed } from '@/lib/metrics';
+
+export const POST = observed('/api/admin/queue/retry', async (request: Request) => {
+  try {
+    const input = parseWith(retrySchema, await readJson(request, 64 * 1024));
+    const config = getConfig();
+    return Response.json(await retryAndDeliver(await resolveDb(config), config, input));
+  } catch (error) {
+    return errorResponse(error);
+  }
+});

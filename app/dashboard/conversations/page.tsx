@@ -1,0 +1,75 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { getConfig } from '@/lib/config';
+import { CONVERSATION_STATUSES, conversationQuerySchema, listConversations } from '@/lib/dashboard';
+import { resolveDb } from '@/lib/db/resolve';
+import { Pager } from '../_components/pager';
+
+export const metadata: Metadata = { title: 'Conversations' };
+
+const LIMIT = 20;
+
+export default async function ConversationsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  const params = await searchParams;
+  const parsed = conversationQuerySchema.safeParse({ search: params.q || undefined, status: params.status || undefined, offset: params.offset, limit: LIMIT });
+  const query = parsed.success ? parsed.data : conversationQuerySchema.parse({ limit: LIMIT });
+  const { conversations, total } = await listConversations(await resolveDb(getConfig()), query);
+  const href = (offset: number) => {
+    const next = new URLSearchParams();
+    if (query.search) next.set('q', query.search);
+    if (query.status) next.set('status', query.status);
+    if (offset) next.set('offset', String(offset));
+    return `/dashboard/conversations?${next}`;
+  };
+  return (
+    <>
+      <h1>Conversations</h1>
+      <form className="filters" role="search" action="/dashboard/conversations">
+        <label htmlFor="q">Search messages</label>
+        <input id="q" name="q" type="search" defaultValue={query.search ?? ''} placeholder="Text or session id" />
+        <label htmlFor="status">Status</label>
+        <select id="status" name="status" defaultValue={query.status ?? ''}>
+          <option value="">any</option>
+          {CONVERSATION_STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s.replace('_', ' ')}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Search</button>
+      </form>
+      {!parsed.success && <p role="alert" className="status-bad">Those filters are not valid; showing all conversations.</p>}
+      {conversations.length === 0 ? (
+        <p className="muted">{query.search || query.status ? 'No conversation matches.' : 'No conversations yet: they appear when a visitor writes in the widget.'}</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Last message</th>
+                <th scope="col">Customer</th>
+                <th scope="col">Status</th>
+                <th scope="col">Messages</th>
+                <th scope="col">Active</th>
+              </tr>
+            </thead>
+            <tbody>
+              {conversations.map((c) => (
+                <tr key={c.id}>
+                  <td>
+                    <Link href={`/dashboard/conversations/${c.id}`}>{c.lastMessage ? c.lastMessage.content : `Session ${c.sessionId}`}</Link>
+                  </td>
+                  <td>{c.customerName}</td>
+                  <td className={c.status === 'needs_staff' ? 'status-bad' : undefined}>{c.status.replace('_', ' ')}</td>
+                  <td>{c.messageCount}</td>
+                  <td>{new Date(c.lastMessageAt).toISOString().replace('T', ' ').slice(0, 16)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager total={total} limit={LIMIT} offset={query.offset} href={href} />
+    </>
+  );
+}

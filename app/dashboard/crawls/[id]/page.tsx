@@ -1,0 +1,127 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { getConfig } from '@/lib/config';
+import { crawlTimeline } from '@/lib/dashboard';
+import { resolveDb } from '@/lib/db/resolve';
+import { RESULT_STATUSES, getPersistentJobManager, jobIdSchema, type ResultStatus } from '@/lib/jobs/persistent-job-manager';
+import { ActionButton } from '../../_components/actions';
+import { BarChart } from '../../_components/chart';
+
+export const metadata: Metadata = { title: 'Crawl job' };
+
+const LIMIT = 50;
+
+export default async function CrawlJobPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | undefined>>;
+}) {
+  const id = jobIdSchema.safeParse(decodeURIComponent((await params).id));
+  if (!id.success) notFound();
+  const query = await searchParams;
+  const status = RESULT_STATUSES.includes(query.status as ResultStatus) ? (query.status as ResultStatus) : undefined;
+  const afterId = Math.max(0, Number(query.after) || 0);
+  const manager = await getPersistentJobManager();
+  // The page shows the database's figures (the hot copy may lag a running crawl by one write).
+  const job = await manager.getJobFromSupabase(id.data);
+  if (!job) notFound();
+  const [page, timeline] = await Promise.all([
+    manager.getJobResultsFromSupabase(job.jobId, { status, afterId, limit: LIMIT }),
+    crawlTimeline(await resolveDb(getConfig()), job.jobId),
+  ]);
+  const base = `/dashboard/crawls/${encodeURIComponent(job.jobId)}`;
+  const stats = job.stats;
+  return (
+    <>
+      <p>
+        <Link href="/dashboard/crawls">← Crawl jobs</Link>
+      </p>
+      <h1>Crawl of {String(job.config.startUrl ?? job.domain)}</h1>
+      <p className="muted">
+        Job <code>{job.jobId}</code> · <span className={job.status === 'failed' ? 'status-bad' : undefined}>{job.status}</span>
+        {job.errorMessage && <> · {job.errorMessage}</>}
+      </p>
+      {(job.status === 'queued' || job.status === 'running') && (
+        <p>
+          <ActionButton url={`/api/admin/crawl-jobs/${encodeURIComponent(job.jobId)}/cancel`} label="Cancel crawl" success="Crawl cancelled." />
+        </p>
+      )}
+      <dl className="tiles" aria-label="Crawl statistics">
+        {(
+          [
+            ['Pages', stats.totalPages],
+            ['Successful', stats.successfulPages],
+            ['Failed', stats.failedPages],
+            ['Skipped', stats.skippedPages],
+            ['Avg. time (ms)', stats.avgProcessingTimeMs ?? '—'],
+            ['Pages / s', stats.pagesPerSecond ?? '—'],
+            ['Bytes', stats.totalBytes],
+          ] as const
+        ).map(([label, value]) => (
+          <div key={label} className="tile">
+            <dt>{label}</dt>
+            <dd data-stat={label}>{value}</dd>
+          </div>
+        ))}
+      </dl>
+      <BarChart
+        title="Pages recorded over the crawl (by second from its first page)"
+        unit="pages"
+        points={timeline.map((p) => ({ label: `${p.second} s`, count: p.count }))}
+      />
+      <h2>Results</h2>
+      <nav aria-label="Filter results by status" className="chips">
+        <Link href={base} aria-current={!status ? 'page' : undefined}>
+          all
+        </Link>
+        {RESULT_STATUSES.map((s) => (
+          <Link key={s} href={`${base}?status=${s}`} aria-current={status === s ? 'page' : undefined}>
+            {s}
+          </Link>
+        ))}
+      </nav>
+      {page.results.length === 0 ? (
+        <p className="muted">{status ? `No ${status} pages.` : 'No pages recorded yet.'}</p>
+      ) : (
+        <div className="table-wrap">
+          <table aria-label="Crawl results">
+            <thead>
+              <tr>
+                <th scope="col">URL</th>
+                <th scope="col">Result</th>
+                <th scope="col">HTTP</th>
+                <th scope="col">ms</th>
+                <th scope="col">Bytes</th>
+                <th scope="col">Note</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.results.map((r) => (
+                <tr key={r.id}>
+                  <td className="url">{r.url}</td>
+                  <td className={r.status === 'failed' ? 'status-bad' : undefined}>{r.status}</td>
+                  <td>{r.httpStatus ?? '—'}</td>
+                  <td>{r.processingTimeMs ?? '—'}</td>
+                  <td>{r.bytes ?? '—'}</td>
+                  <td>{r.error ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav className="pager" aria-label="Result pages">
+        {afterId > 0 ? <Link href={`${base}${status ? `?status=${status}` : ''}`}>← First page</Link> : <span />}
+        <span />
+        {page.nextAfterId !== null ? (
+          <Link href={`${base}?${new URLSearchParams({ ...(status ? { status } : {}), after: String(page.nextAfterId) })}`}>Next →</Link>
+        ) : (
+          <span />
+        )}
+      </nav>
+    </>
+  );
+}

@@ -1,0 +1,55 @@
+import type { Metadata } from 'next';
+import { headers } from 'next/headers';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { z } from 'zod';
+import { getConfig } from '@/lib/config';
+import { PLANS, getCustomer, newPublicKey } from '@/lib/customers';
+import { resolveDb } from '@/lib/db/resolve';
+import { ActionButton, CopyButton, CustomerForm } from '../../_components/actions';
+
+export const metadata: Metadata = { title: 'Customer' };
+
+export default async function CustomerPage({ params }: { params: Promise<{ id: string }> }) {
+  const id = z.guid().safeParse((await params).id);
+  if (!id.success) notFound();
+  const customer = await getCustomer(await resolveDb(getConfig()), id.data);
+  if (!customer) notFound();
+  const h = await headers();
+  const origin = `${h.get('x-forwarded-proto') ?? 'http'}://${h.get('host') ?? 'localhost'}`;
+  const snippet = `<script src="${origin}/embed.js" data-customer="${customer.publicKey}" async></script>`;
+  return (
+    <>
+      <p>
+        <Link href="/dashboard/customers">← Customers</Link>
+      </p>
+      <h1>{customer.name}</h1>
+      <section aria-labelledby="embed">
+        <h2 id="embed">Embed the widget</h2>
+        <p>Paste this into every page of the customer&apos;s site (allowed origins only):</p>
+        <pre className="snippet">
+          <code aria-label="Embed snippet">{snippet}</code>
+        </pre>
+        <p className="actions">
+          <CopyButton text={snippet} label="Copy snippet" />
+          <Link href={`/demo?key=${customer.publicKey}`}>Try it on the demo page</Link>
+          <a href={`/api/admin/customers/${customer.id}/export`}>Download export</a>
+        </p>
+        <p>
+          Public key <code data-testid="public-key">{customer.publicKey}</code>.{' '}
+          {/* The new key is chosen here, so a repeated click sets the same key. */}
+          <ActionButton
+            url={`/api/admin/customers/${customer.id}/rotate-key`}
+            body={{ publicKey: newPublicKey() }}
+            label="Rotate key"
+            success="Key rotated: update the snippet on the site."
+          />
+        </p>
+      </section>
+      <section aria-labelledby="settings">
+        <h2 id="settings">Settings</h2>
+        <CustomerForm customer={customer} plans={PLANS} />
+      </section>
+    </>
+  );
+}

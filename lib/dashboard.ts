@@ -1,0 +1,137 @@
+/**
+ * The staff dashboard's data: typed wrappers over the dashboard RPCs
+ * (supabase/migrations/20261122070000_dashboard.sql) and the schemas its admin APIs validate with.
+ */
+import { z } from 'zod';
+import type { CronRun } from '@/lib/cron/run';
+import { PLANS, newPublicKey, originSchema, type Customer } from '@/lib/customers';
+import type { Db } from '@/lib/db/types';
+import { createResponder } from '@/lib/chat';
+import type { Config } from '@/lib/config';
+import { createLogger } from '@/lib/log';
+import { retryMessages } from '@/lib/queue';
+import { processMessages } from '@/lib/queue/processor';
+import type { ConversationMessage, QueuedMessage } from '@/lib/queue/types';
+
+const log = createLogger('dashboard');
+
+export const CONVERSATION_STATUSES = ['open', 'needs_staff', 'closed'] as const;
+export const QUEUE_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
+
+export interface ConversationSummary {
+  id: string;
+  customerId: string;
+  customerName: string;
+  sessionId: string;
+  status: (typeof CONVERSATION_STATUSES)[number];
+  lastMessageAt: string;
+  lastMessage: { role: string; content: string } | null;
+  messageCount: number;
+}
+
+export interface ConversationThread {
+  conversation: Omit<ConversationSummary, 'lastMessage' | 'messageCount'> & { createdAt: string };
+  messages: ConversationMessage[];
+}
+
+export interface Point {
+  at: string;
+  count: number;
+}
+
+export interface Activity {
+  messagesPerHour: Point[];
+  crawlPagesPerMinute: Point[];
+  cleanupRuns: CronRun[];
+}
+
+export const conversationQuerySchema = z.object({
+  customerId: z.guid().optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
+  search: z.string().trim().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const queueQuerySchema = z.object({
+  customerId: z.guid().optional(),
+  status: z.enum(QUEUE_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const customerUpdateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    allowedOrigins: z.array(originSchema).max(100),
+    plan: z.enum(PLANS),
+    retentionDays: z.number().int().min(1).max(3650),
+  })
+  .partial();
+
+export const rotateKeySchema = z.object({
+  /** The new key, chosen by the page that offered the rotation: a repeated request sets the same key. */
+  publicKey: z.string().regex(/^pk_[A-Za-z0-9]{16,64}$/, 'must be pk_ followed by 16 to 64 letters or digits'),
+});
+
+export const retrySchema = z.object({ ids: z.array(z.guid()).min(1).max(500), customerId: z.guid().optional() });
+
+/**
+ * Dead letters back to pending, then processed at once (as the widget API processes what it
+ * enqueues) rather than at the next `process-queue` tick. If processing fails again, the message
+ * is pending with its backoff and the worker takes it from there.
+ */
+export async function retryAndDeliver(
+  db: Db,
+  config: Pick<Config, 'openai'>,
+  input: z.input<typeof retrySchema>,
+): Promise<{ retried: QueuedMessage[]; delivered: string[] }> {
+  const { ids, customerId } = retrySchema.parse(input);
+  const retried = await retryMessages(db, ids, customerId);
+  const pending = retried.filter((m) => m.status === 'pending').map((m) => m.id);
+  let delivered: string[] = [];
+  if (pending.length > 0) {
+    try {
+      delivered = (await processMessages(db, createResponder(db, config), { ids: pending, limit: pending.length })).delivered;
+    } catch (error) {
+      log.warn(`retried messages left to the queue worker: ${(error as Error).message}`);
+    }
+  }
+  return { retried, delivered };
+}
+
+export function listConversations(db: Db, query: z.input<typeof conversationQuerySchema>): Promise<{ conversations: ConversationSummary[]; total: number }> {
+  return db.rpc('conversations_list', conversationQuerySchema.parse(query));
+}
+
+export function getConversation(db: Db, id: string): Promise<ConversationThread | null> {
+  return db.rpc('conversation_get', { id: z.guid().parse(id) });
+}
+
+export function listQueue(db: Db, query: z.input<typeof queueQuerySchema>): Promise<{ messages: QueuedMessage[]; total: number }> {
+  return db.rpc('queue_list', queueQuerySchema.parse(query));
+}
+
+export async function purgeExpired(db: Db): Promise<number> {
+  return (await db.rpc<{ deleted: number }>('queue_purge_expired', {})).deleted;
+}
+
+export function getActivity(db: Db, customerId?: string): Promise<Activity> {
+  return db.rpc('dashboard_activity', { customerId });
+}
+
+export function listCustomers(db: Db): Promise<Customer[]> {
+  return db.rpc('customers_list', {});
+}
+
+export function updateCustomer(db: Db, id: string, input: z.input<typeof customerUpdateSchema>): Promise<Customer> {
+  return db.rpc('customers_update', { ...customerUpdateSchema.parse(input), id: z.guid().parse(id) });
+}
+
+export function rotateKey(db: Db, id: string, publicKey: string = newPublicKey()): Promise<Customer> {
+  return db.rpc('customers_rotate_key', { id: z.guid().parse(id), ...rotateKeySchema.parse({ publicKey }) });
+}
+
+export function crawlTimeline(db: Db, jobId: string): Promise<{ second: number; count: number }[]> {
+  return db.rpc('crawl_job_timeline', { jobId });
+}
