@@ -10,6 +10,8 @@ import {
   E2E_DB_NAME,
   E2E_DB_PROXY_PORT,
   E2E_METRICS_TOKEN,
+  E2E_PG_APP_PORT,
+  E2E_PG_DATA_DIR,
   E2E_PORT,
   E2E_REDIS_APP_PORT,
   E2E_REDIS_DATA_DIR,
@@ -33,10 +35,10 @@ const noRemoteBackends = {
   UPSTASH_REDIS_REST_TOKEN: '',
 };
 
-/** `npm start` on a fresh data directory, the way users start the app. */
-function npmStart(listenPort: number, appDataDir: string, env: Record<string, string>) {
+/** `npm start` on a fresh data directory, the way users start the app (or `script`, which runs it). */
+function npmStart(listenPort: number, appDataDir: string, env: Record<string, string>, script = 'scripts/start.ts') {
   return {
-    command: `rm -rf ${appDataDir} && node node_modules/tsx/dist/cli.mjs scripts/start.ts`,
+    command: `rm -rf ${appDataDir} && node node_modules/tsx/dist/cli.mjs ${script}`,
     url: `http://127.0.0.1:${listenPort}/api/health`,
     // The first run builds the app (once per run, not per test).
     timeout: 600_000,
@@ -116,5 +118,6 @@ export default defineConfig({
       DB_PROBE_INTERVAL_MS: '300',
       OMNIOPS_METRICS_TOKEN: E2E_METRICS_TOKEN,
     }),
+    npmStart(E2E_PG_APP_PORT, E2E_PG_DATA_DIR, {}, 'tests/e2e/postgres-app.ts'),
   ],
 });

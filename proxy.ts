@@ -36,9 +36,9 @@ export async function proxy(request: NextRequest) {
     if (pathname.startsWith('/api/')) {
       response = NextResponse.json({ error: 'unauthorized: sign in at /login' }, { status: 401 });
     } else {
-      const login = new URL('/login', request.url);
-      login.searchParams.set('next', `${pathname}${search}`);
-      response = NextResponse.redirect(login, 303);
+      // A relative Location: the browser stays on the host it used (request.url may name another).
+      const next = new URLSearchParams({ next: `${pathname}${search}` });
+      response = new NextResponse(null, { status: 303, headers: { location: `/login?${next}` } });
     }
   } else {
     const headers = new Headers(request.headers);

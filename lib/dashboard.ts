@@ -100,15 +100,15 @@ export async function retryAndDeliver(
   return { retried, delivered };
 }
 
-export function listConversations(db: Db, query: z.input<typeof conversationQuerySchema>): Promise<{ conversations: ConversationSummary[]; total: number }> {
+export async function listConversations(db: Db, query: z.input<typeof conversationQuerySchema>): Promise<{ conversations: ConversationSummary[]; total: number }> {
   return db.rpc('conversations_list', conversationQuerySchema.parse(query));
 }
 
-export function getConversation(db: Db, id: string): Promise<ConversationThread | null> {
+export async function getConversation(db: Db, id: string): Promise<ConversationThread | null> {
   return db.rpc('conversation_get', { id: z.guid().parse(id) });
 }
 
-export function listQueue(db: Db, query: z.input<typeof queueQuerySchema>): Promise<{ messages: QueuedMessage[]; total: number }> {
+export async function listQueue(db: Db, query: z.input<typeof queueQuerySchema>): Promise<{ messages: QueuedMessage[]; total: number }> {
   return db.rpc('queue_list', queueQuerySchema.parse(query));
 }
 
@@ -124,11 +124,11 @@ export function listCustomers(db: Db): Promise<Customer[]> {
   return db.rpc('customers_list', {});
 }
 
-export function updateCustomer(db: Db, id: string, input: z.input<typeof customerUpdateSchema>): Promise<Customer> {
+export async function updateCustomer(db: Db, id: string, input: z.input<typeof customerUpdateSchema>): Promise<Customer> {
   return db.rpc('customers_update', { ...customerUpdateSchema.parse(input), id: z.guid().parse(id) });
 }
 
-export function rotateKey(db: Db, id: string, publicKey: string = newPublicKey()): Promise<Customer> {
+export async function rotateKey(db: Db, id: string, publicKey: string = newPublicKey()): Promise<Customer> {
   return db.rpc('customers_rotate_key', { id: z.guid().parse(id), ...rotateKeySchema.parse({ publicKey }) });
 }
 

@@ -30,3 +30,12 @@ export const E2E_DB_PROXY_PORT = E2E_PORT + 8;
 export const E2E_DB_NAME = `omniops_e2e_${E2E_DB_APP_PORT}`;
 /** The metrics token that instance is started with (production: /api/metrics needs it). */
 export const E2E_METRICS_TOKEN = 'e2e-metrics-token-0123456789abcdef';
+
+/**
+ * A fourth instance on a real PostgreSQL database of its own (no proxy, no fallback), started by
+ * tests/e2e/postgres-app.ts: the dashboard's tests run against it as well as the embedded default.
+ * The wrapper writes the database's URL to `<data dir>/database-url` for the tests.
+ */
+export const E2E_PG_APP_PORT = E2E_PORT + 3;
+export const E2E_PG_DATA_DIR = path.join(os.tmpdir(), `omniops-e2e-${E2E_PG_APP_PORT}`);
+export const E2E_PG_DB_NAME = `omniops_e2e_${E2E_PG_APP_PORT}`;

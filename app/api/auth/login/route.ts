@@ -9,6 +9,13 @@ import { getConfig } from '@/lib/config';
 import { clientIp, errorResponse } from '@/lib/http';
 import { observed } from '@/lib/metrics';
 
+/**
+ * A redirect to a path of this site with a relative Location: the browser stays on the host it
+ * used (127.0.0.1, a LAN address, the public name), where the session cookie was set — `request.url`
+ * names the host the server was started with (e.g. localhost), not necessarily that one.
+ */
+const seeOther = (path: string) => new Response(null, { status: 303, headers: { location: path } });
+
 const loginSchema = z.object({
   token: z.string().min(1, 'token: required').max(512),
   next: z.string().max(2048).optional(),
@@ -44,10 +51,8 @@ export const POST = observed('/api/auth/login', async (request: Request) => {
   const url = new URL(request.url);
   if (!secretsEqual(parsed.data.token, adminToken)) {
     if (!isForm) return Response.json({ error: 'invalid admin token' }, { status: 401 });
-    const back = new URL('/login', url);
-    back.searchParams.set('error', 'invalid');
-    back.searchParams.set('next', next);
-    return Response.redirect(back, 303);
+    const back = new URLSearchParams({ error: 'invalid', next });
+    return seeOther(`/login?${back}`);
   }
   const secure = url.protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https';
   const cookie = [
@@ -58,7 +63,7 @@ export const POST = observed('/api/auth/login', async (request: Request) => {
     `Max-Age=${SESSION_TTL_MS / 1000}`,
     ...(secure ? ['Secure'] : []),
   ].join('; ');
-  const response = isForm ? Response.redirect(new URL(next, url), 303) : Response.json({ ok: true });
+  const response = isForm ? seeOther(next) : Response.json({ ok: true });
   const headers = new Headers(response.headers);
   headers.append('set-cookie', cookie);
   return new Response(response.body, { status: response.status, headers });
