@@ -36,9 +36,11 @@ export async function proxy(request: NextRequest) {
     if (pathname.startsWith('/api/')) {
       response = NextResponse.json({ error: 'unauthorized: sign in at /login' }, { status: 401 });
     } else {
-      // A relative Location: the browser stays on the host it used (request.url may name another).
-      const next = new URLSearchParams({ next: `${pathname}${search}` });
-      response = new NextResponse(null, { status: 303, headers: { location: `/login?${next}` } });
+      // On the host the browser used (request.url may name the one the server was started with).
+      const host = request.headers.get('host');
+      const login = new URL('/login', host ? `${request.nextUrl.protocol}//${host}` : request.url);
+      login.searchParams.set('next', `${pathname}${search}`);
+      response = NextResponse.redirect(login, 303);
     }
   } else {
     const headers = new Headers(request.headers);

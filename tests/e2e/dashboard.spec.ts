@@ -58,8 +58,11 @@ function consoleErrors(page: Page): string[] {
   return errors;
 }
 
+/** A full-page screenshot kept with the test's artifacts (test-results/) and attached to its report. */
 async function screenshot(page: Page, testInfo: TestInfo, name: string) {
-  await testInfo.attach(name, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  const file = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach(name, { path: file, contentType: 'image/png' });
 }
 
 for (const target of targets) {
