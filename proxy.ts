@@ -9,6 +9,7 @@ import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
 import { getConfig } from '@/lib/config';
 import { getCustomerByPublicKey } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
+import { requestOrigin } from '@/lib/http';
 import { frameAncestors, publicKeySchema } from '@/lib/widget';
 
 async function widgetFrameAncestors(key: string | null): Promise<string> {
@@ -37,8 +38,7 @@ export async function proxy(request: NextRequest) {
       response = NextResponse.json({ error: 'unauthorized: sign in at /login' }, { status: 401 });
     } else {
       // On the host the browser used (request.url may name the one the server was started with).
-      const host = request.headers.get('host');
-      const login = new URL('/login', host ? `${request.nextUrl.protocol}//${host}` : request.url);
+      const login = new URL('/login', requestOrigin(request.headers, request.url));
       login.searchParams.set('next', `${pathname}${search}`);
       response = NextResponse.redirect(login, 303);
     }

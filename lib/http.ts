@@ -31,6 +31,20 @@ export function clientIp(request: Request): string {
   return forwarded || request.headers.get('x-real-ip')?.trim() || 'unknown';
 }
 
+/**
+ * The origin the client addressed (`https://chat.example.com`, `http://127.0.0.1:3000`): from
+ * `X-Forwarded-Host`/`-Proto` (set by Vercel and reverse proxies), else `Host`, else `fallback`.
+ * Not `request.url`: under `next start` it names the host the server was started with (localhost),
+ * whatever the client used.
+ */
+export function requestOrigin(headers: Headers, fallback: string): string {
+  const first = (name: string) => headers.get(name)?.split(',')[0]?.trim() || undefined;
+  const host = first('x-forwarded-host') ?? first('host');
+  if (!host) return new URL(fallback).origin;
+  const proto = first('x-forwarded-proto') ?? new URL(fallback).protocol.replace(/:$/, '');
+  return `${proto}://${host}`;
+}
+
 /** Read a JSON body of at most `maxBytes` (413 beyond, 400 when it is not JSON). */
 export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? NaN);

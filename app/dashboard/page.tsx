@@ -7,6 +7,7 @@ import { getHealth } from '@/lib/health';
 import { queueStats } from '@/lib/queue';
 import { getUsage, type UsageCounter } from '@/lib/usage';
 import { BarChart } from './_components/chart';
+import { Table } from './_components/table';
 
 export const metadata: Metadata = { title: 'Overview' };
 
@@ -55,18 +56,7 @@ export default async function OverviewPage() {
         {activity.cleanupRuns.length === 0 ? (
           <p className="muted">No scheduled task has run yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col">Slot</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Rows</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
+          <Table headers={['Task', 'Slot', 'Status', 'Rows', 'Error']}>
                 {activity.cleanupRuns.map((run) => (
                   <tr key={run.id}>
                     <td>{run.task}</td>
@@ -76,9 +66,7 @@ export default async function OverviewPage() {
                     <td>{run.error ?? ''}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </Table>
         )}
       </section>
       <section aria-labelledby="usage">
@@ -86,18 +74,7 @@ export default async function OverviewPage() {
         {usage.length === 0 ? (
           <p className="muted">No customers yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Customer</th>
-                  <th scope="col">Plan</th>
-                  <th scope="col">Messages</th>
-                  <th scope="col">Crawls</th>
-                  <th scope="col">Exports</th>
-                </tr>
-              </thead>
-              <tbody>
+          <Table headers={['Customer', 'Plan', 'Messages', 'Crawls', 'Exports']}>
                 {usage.map(({ customer, usage: u }) => (
                   <tr key={customer.id}>
                     <td>{customer.name}</td>
@@ -107,9 +84,7 @@ export default async function OverviewPage() {
                     <td>{u ? counter(u.exports) : '—'}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </Table>
         )}
       </section>
     </>

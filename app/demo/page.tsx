@@ -5,6 +5,7 @@ import { getConfig } from '@/lib/config';
 import { DEMO_CUSTOMER_ID, getCustomer } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
 import { publicKeySchema } from '@/lib/widget';
+import { requestOrigin } from '@/lib/http';
 
 export const metadata: Metadata = { title: 'Demo store' };
 export const dynamic = 'force-dynamic';
@@ -19,7 +20,7 @@ export default async function DemoPage({ searchParams }: { searchParams: Promise
     ? requested.data
     : (await getCustomer(await resolveDb(getConfig()), DEMO_CUSTOMER_ID))?.publicKey;
   const h = await headers();
-  const origin = `${h.get('x-forwarded-proto') ?? 'http'}://${h.get('host') ?? 'localhost'}`;
+  const origin = requestOrigin(h, 'http://localhost');
   return (
     <main>
       <h1>Demo Store</h1>

@@ -22,7 +22,7 @@ import type { Responder } from '@/lib/chat/responder';
 import { getCustomerByPublicKey, type Customer } from '@/lib/customers';
 import { servingStatus } from '@/lib/db/fallback';
 import type { Db } from '@/lib/db/types';
-import { HttpError, clientIp } from '@/lib/http';
+import { HttpError, clientIp, requestOrigin } from '@/lib/http';
 import { createLogger } from '@/lib/log';
 import {
   clientMessageIdSchema,
@@ -69,7 +69,7 @@ export function widgetRequestOf(request: Request): WidgetRequest {
   return {
     origin: request.headers.get('origin') ?? originOf(request.headers.get('referer')),
     hostOrigin: request.headers.get('x-omniops-host-origin'),
-    appOrigin: new URL(request.url).origin,
+    appOrigin: requestOrigin(request.headers, request.url),
     ip: clientIp(request),
   };
 }

@@ -10,14 +10,12 @@
  *     empty, and the widget shows the conversation once, in order.
  */
 import crypto from 'node:crypto';
-import postgres from 'postgres';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { createCustomer } from '@/lib/customers';
-import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { Health } from '@/lib/health';
 import { parsePrometheusText, sampleValue } from '../support/prometheus';
-import { ensurePostgres, type PostgresService } from '../support/services';
+import { ensurePostgres, recreateMigratedDatabase, type PostgresService } from '../support/services';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { E2E_DB_APP_PORT, E2E_DB_NAME, E2E_DB_PROXY_PORT, E2E_METRICS_TOKEN } from './server';
 
@@ -32,17 +30,7 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
   service = await ensurePostgres();
-  const admin = postgres(service.url, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`drop database if exists ${E2E_DB_NAME} with (force)`);
-    await admin.unsafe(`create database ${E2E_DB_NAME}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(service.url);
-  url.pathname = `/${E2E_DB_NAME}`;
-  primary = new PostgresDb(url.toString(), { max: 2 });
-  await migrate(primary.admin, loadMigrations());
+  primary = await recreateMigratedDatabase(service.url, E2E_DB_NAME);
   const { customer } = await createCustomer(primary, {
     name: 'Outage Store',
     allowedOrigins: [base, `http://localhost:${E2E_DB_APP_PORT}`],

@@ -7,25 +7,14 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import postgres from 'postgres';
-import { loadMigrations, migrate } from '@/lib/db/migrations';
-import { PostgresDb } from '@/lib/db/postgres';
-import { ensurePostgres } from '../support/services';
+import { ensurePostgres, recreateMigratedDatabase } from '../support/services';
 import { E2E_PG_DB_NAME } from './server';
 
 const dataDir = process.env.OMNIOPS_DATA_DIR!;
 const service = await ensurePostgres();
-const admin = postgres(service.url, { max: 1, onnotice: () => {} });
-try {
-  await admin.unsafe(`drop database if exists ${E2E_PG_DB_NAME} with (force)`);
-  await admin.unsafe(`create database ${E2E_PG_DB_NAME}`);
-} finally {
-  await admin.end();
-}
+const db = await recreateMigratedDatabase(service.url, E2E_PG_DB_NAME, 1);
 const url = new URL(service.url);
 url.pathname = `/${E2E_PG_DB_NAME}`;
-const db = new PostgresDb(url.toString(), { max: 1 });
-await migrate(db.admin, loadMigrations());
 await db.close();
 fs.mkdirSync(dataDir, { recursive: true });
 fs.writeFileSync(path.join(dataDir, 'database-url'), url.toString());

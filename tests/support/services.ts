@@ -14,6 +14,8 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { createClient } from 'redis';
 import { loadConfig } from '@/lib/config';
+import { loadMigrations, migrate } from '@/lib/db/migrations';
+import { PostgresDb } from '@/lib/db/postgres';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -146,4 +148,23 @@ export async function ensureRedis(): Promise<RedisService> {
   }
   console.warn(`[omniops] [tests] no Redis at ${url} (${problem.message}); started redis-server on port ${port} for this run`);
   return { url: ownUrl, stop };
+}
+
+/**
+ * A fresh, migrated database `name` on the server at `serverUrl` (dropped first if it exists);
+ * resolves to an adapter on it. For e2e servers that need their database before they start.
+ */
+export async function recreateMigratedDatabase(serverUrl: string, name: string, max = 2): Promise<PostgresDb> {
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = new PostgresDb(url.toString(), { max });
+  await migrate(db.admin, loadMigrations());
+  return db;
 }

@@ -4,6 +4,7 @@ import { getConfig } from '@/lib/config';
 import { CONVERSATION_STATUSES, conversationQuerySchema, listConversations } from '@/lib/dashboard';
 import { resolveDb } from '@/lib/db/resolve';
 import { Pager } from '../_components/pager';
+import { Table } from '../_components/table';
 
 export const metadata: Metadata = { title: 'Conversations' };
 
@@ -42,18 +43,7 @@ export default async function ConversationsPage({ searchParams }: { searchParams
       {conversations.length === 0 ? (
         <p className="muted">{query.search || query.status ? 'No conversation matches.' : 'No conversations yet: they appear when a visitor writes in the widget.'}</p>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Last message</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Status</th>
-                <th scope="col">Messages</th>
-                <th scope="col">Active</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table headers={['Last message', 'Customer', 'Status', 'Messages', 'Active']}>
               {conversations.map((c) => (
                 <tr key={c.id}>
                   <td>
@@ -65,9 +55,7 @@ export default async function ConversationsPage({ searchParams }: { searchParams
                   <td>{new Date(c.lastMessageAt).toISOString().replace('T', ' ').slice(0, 16)}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       )}
       <Pager total={total} limit={LIMIT} offset={query.offset} href={href} />
     </>

@@ -7,6 +7,7 @@ import { listJobsQuerySchema } from '@/lib/jobs';
 import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import { StartCrawlForm } from '../_components/actions';
 import { Pager } from '../_components/pager';
+import { Table } from '../_components/table';
 
 export const metadata: Metadata = { title: 'Crawl jobs' };
 
@@ -33,19 +34,7 @@ export default async function CrawlJobsPage({ searchParams }: { searchParams: Pr
         {jobs.length === 0 ? (
           <p className="muted">No crawl jobs yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Site</th>
-                  <th scope="col">Customer</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Pages</th>
-                  <th scope="col">OK / failed / skipped</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
+          <Table headers={['Site', 'Customer', 'Status', 'Pages', 'OK / failed / skipped', 'Created']}>
                 {jobs.map((job) => (
                   <tr key={job.jobId}>
                     <td>
@@ -60,9 +49,7 @@ export default async function CrawlJobsPage({ searchParams }: { searchParams: Pr
                     <td>{new Date(job.createdAt).toISOString().replace('T', ' ').slice(0, 16)}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </Table>
         )}
         <Pager total={total} limit={LIMIT} offset={query.offset} href={(offset) => `/dashboard/crawls?offset=${offset}`} />
       </section>

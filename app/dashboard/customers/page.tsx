@@ -5,6 +5,7 @@ import { PLANS } from '@/lib/customers';
 import { listCustomers } from '@/lib/dashboard';
 import { resolveDb } from '@/lib/db/resolve';
 import { CustomerForm } from '../_components/actions';
+import { Table } from '../_components/table';
 
 export const metadata: Metadata = { title: 'Customers' };
 
@@ -16,17 +17,7 @@ export default async function CustomersPage() {
       {customers.length === 0 ? (
         <p className="muted">No customers yet.</p>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Plan</th>
-                <th scope="col">Allowed origins</th>
-                <th scope="col">Retention</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table headers={['Name', 'Plan', 'Allowed origins', 'Retention']}>
               {customers.map((c) => (
                 <tr key={c.id}>
                   <td>
@@ -37,9 +28,7 @@ export default async function CustomersPage() {
                   <td>{c.retentionDays} days</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       )}
       <section aria-labelledby="new">
         <h2 id="new">New customer</h2>

@@ -6,6 +6,7 @@ import { resolveDb } from '@/lib/db/resolve';
 import { queueStats } from '@/lib/queue';
 import { ActionButton } from '../_components/actions';
 import { Pager } from '../_components/pager';
+import { Table } from '../_components/table';
 
 export const metadata: Metadata = { title: 'Queue' };
 
@@ -41,21 +42,7 @@ export default async function QueuePage({ searchParams }: { searchParams: Promis
       {messages.length === 0 ? (
         <p className="muted">{query.status ? `No ${query.status} messages.` : 'The queue is empty.'}</p>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Message</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last error</th>
-                <th scope="col">Queued</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table headers={['Message', 'Status', 'Attempts', 'Last error', 'Queued', <span key="actions" className="visually-hidden">Actions</span>]}>
               {messages.map((m) => (
                 <tr key={m.id} data-status={m.status}>
                   <td>{String((m.data as { text?: unknown }).text ?? '')}</td>
@@ -70,9 +57,7 @@ export default async function QueuePage({ searchParams }: { searchParams: Promis
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       )}
       <Pager total={total} limit={LIMIT} offset={query.offset} href={href} />
     </>

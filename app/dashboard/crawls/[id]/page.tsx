@@ -7,6 +7,7 @@ import { resolveDb } from '@/lib/db/resolve';
 import { RESULT_STATUSES, getPersistentJobManager, jobIdSchema, type ResultStatus } from '@/lib/jobs/persistent-job-manager';
 import { ActionButton } from '../../_components/actions';
 import { BarChart } from '../../_components/chart';
+import { Table } from '../../_components/table';
 
 export const metadata: Metadata = { title: 'Crawl job' };
 
@@ -86,19 +87,7 @@ export default async function CrawlJobPage({
       {page.results.length === 0 ? (
         <p className="muted">{status ? `No ${status} pages.` : 'No pages recorded yet.'}</p>
       ) : (
-        <div className="table-wrap">
-          <table aria-label="Crawl results">
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Result</th>
-                <th scope="col">HTTP</th>
-                <th scope="col">ms</th>
-                <th scope="col">Bytes</th>
-                <th scope="col">Note</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table label="Crawl results" headers={['URL', 'Result', 'HTTP', 'ms', 'Bytes', 'Note']}>
               {page.results.map((r) => (
                 <tr key={r.id}>
                   <td className="url">{r.url}</td>
@@ -109,9 +98,7 @@ export default async function CrawlJobPage({
                   <td>{r.error ?? ''}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       )}
       <nav className="pager" aria-label="Result pages">
         {afterId > 0 ? <Link href={`${base}${status ? `?status=${status}` : ''}`}>← First page</Link> : <span />}

@@ -7,6 +7,7 @@ import { getConfig } from '@/lib/config';
 import { PLANS, getCustomer, newPublicKey } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
 import { ActionButton, CopyButton, CustomerForm } from '../../_components/actions';
+import { requestOrigin } from '@/lib/http';
 
 export const metadata: Metadata = { title: 'Customer' };
 
@@ -16,7 +17,7 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
   const customer = await getCustomer(await resolveDb(getConfig()), id.data);
   if (!customer) notFound();
   const h = await headers();
-  const origin = `${h.get('x-forwarded-proto') ?? 'http'}://${h.get('host') ?? 'localhost'}`;
+  const origin = requestOrigin(h, 'http://localhost');
   const snippet = `<script src="${origin}/embed.js" data-customer="${customer.publicKey}" async></script>`;
   return (
     <>
