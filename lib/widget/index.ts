@@ -85,11 +85,16 @@ export async function limitWidget(action: WidgetAction, req: WidgetRequest, cust
   ]);
 }
 
-/** The origin the widget is embedded in: the request's own origin, unless it comes from our iframe. */
+/**
+ * The origin the widget is embedded in: the request's own origin, unless it comes from our iframe
+ * (then the page around it, as the iframe reports it). A request from one of our own pages without
+ * that report (the /demo page's loader) is embedded in our own origin.
+ */
 type Origins = Pick<WidgetRequest, 'origin' | 'hostOrigin' | 'appOrigin'>;
 
 export function embeddingOrigin(req: Origins): string | null {
-  return req.origin === null || req.origin === req.appOrigin ? req.hostOrigin : req.origin;
+  if (req.origin === null) return req.hostOrigin;
+  return req.origin === req.appOrigin ? (req.hostOrigin ?? req.origin) : req.origin;
 }
 
 /** The customer of `key`, if the widget is embedded on one of its allowed origins; 403 otherwise. */

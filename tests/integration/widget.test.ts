@@ -41,6 +41,8 @@ describe.each(sqlBackendKinds)('widget API on %s', (kind) => {
     expect(embeddingOrigin(fromIframe(SHOP))).toBe(SHOP);
     expect(embeddingOrigin(fromPage(SHOP))).toBe(SHOP);
     expect(embeddingOrigin({ origin: null, hostOrigin: SHOP, appOrigin: APP })).toBe(SHOP);
+    // One of our own pages (the demo page's loader) embeds it in our own origin.
+    expect(embeddingOrigin({ origin: APP, hostOrigin: null, appOrigin: APP })).toBe(APP);
     // A cross-origin caller cannot claim another host with the header.
     expect(embeddingOrigin({ origin: 'https://evil.example', hostOrigin: SHOP, appOrigin: APP })).toBe('https://evil.example');
   });
