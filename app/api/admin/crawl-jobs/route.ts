@@ -9,6 +9,8 @@ import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import { observed } from '@/lib/metrics';
 
 export const dynamic = 'force-dynamic';
+// The crawl starts after the response (`after()`, 40 s of pages, then those in flight finish).
+export const maxDuration = 60;
 
 export const POST = observed('/api/admin/crawl-jobs', async (request: Request) => {
   try {
