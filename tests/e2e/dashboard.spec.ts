@@ -116,6 +116,10 @@ for (const target of targets) {
         const response = await request.fetch(route, { method, data: method === 'GET' ? undefined : {}, maxRedirects: 0 });
         expect(response.status(), `${method} ${route}`).toBe(401);
       }
+      // Browsers ask for /favicon.ico whatever the page declares: no 404 in their console.
+      const icon = await request.get('/favicon.ico');
+      expect(icon.status()).toBe(200);
+      expect(icon.headers()['content-type']).toContain('image/svg+xml');
       await page.goto('/dashboard/queue');
       await expect(page).toHaveURL(/\/login\?next=%2Fdashboard%2Fqueue$/);
       await page.getByLabel('Admin token').fill('definitely-not-the-token');
