@@ -43,9 +43,9 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         </form>
       )}
       {tokenEnabled && (
-        <form method="post" action="/api/auth/login" className="stack" aria-labelledby="admin-sign-in">
+        <form method="post" action="/api/auth/login" className="stack" aria-labelledby={supabaseEnabled ? 'admin-sign-in' : undefined}>
           {supabaseEnabled && <h2 id="admin-sign-in">Administrator</h2>}
-          <p id={supabaseEnabled ? undefined : 'admin-sign-in'}>
+          <p>
             Enter the admin token. <code>npm start</code> prints it on first start and keeps it in the data
             directory (<code>.data/admin-token</code>), or set <code>OMNIOPS_ADMIN_TOKEN</code>.
           </p>
