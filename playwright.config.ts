@@ -16,6 +16,8 @@ import {
   E2E_REDIS_APP_PORT,
   E2E_REDIS_DATA_DIR,
   E2E_REDIS_PROXY_PORT,
+  E2E_SB_APP_PORT,
+  E2E_SB_DATA_DIR,
 } from './tests/e2e/server';
 
 /**
@@ -29,6 +31,7 @@ const systemChromium = '/usr/bin/chromium';
 const noRemoteBackends = {
   DATABASE_URL: '',
   NEXT_PUBLIC_SUPABASE_URL: '',
+  NEXT_PUBLIC_SUPABASE_ANON_KEY: '',
   SUPABASE_SERVICE_ROLE_KEY: '',
   REDIS_URL: '',
   UPSTASH_REDIS_REST_URL: '',
@@ -119,5 +122,6 @@ export default defineConfig({
       OMNIOPS_METRICS_TOKEN: E2E_METRICS_TOKEN,
     }),
     npmStart(E2E_PG_APP_PORT, E2E_PG_DATA_DIR, {}, 'tests/e2e/postgres-app.ts'),
+    npmStart(E2E_SB_APP_PORT, E2E_SB_DATA_DIR, {}, 'tests/e2e/supabase-app.ts'),
   ],
 });

@@ -1,11 +1,15 @@
 /**
  * Request interception (Next.js 16's successor of `middleware.ts`; runs on the Node.js runtime).
  * Gives every request an id for log correlation, sets baseline security headers, guards the
- * dashboard and admin APIs (no valid admin session → redirect to /login for pages, 401 for APIs),
- * and lets only a customer's allowed origins frame its widget (CSP frame-ancestors).
+ * dashboard and admin APIs (no admin session and no Supabase Auth session → redirect to /login for
+ * pages, 401 for APIs), refreshes an expired Supabase Auth session (new cookies on the request the
+ * page sees and on the response), keeps staff members (Supabase Auth) to the pages and APIs scoped
+ * to their customers, and lets only a customer's allowed origins frame its widget (CSP
+ * frame-ancestors).
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
+import { memberMayCall, memberMayOpen, supabaseAuthEnabled, supabaseUser } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { getCustomerByPublicKey } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
@@ -28,12 +32,43 @@ function isGuarded(pathname: string): boolean {
   return pathname === '/dashboard' || pathname.startsWith('/dashboard/') || pathname.startsWith('/api/admin/');
 }
 
+type SetCookie = { name: string; value: string; options: Parameters<NextResponse['cookies']['set']>[2] };
+
+/**
+ * Who may pass the guard: 'admin' (admin-token session), 'member' (Supabase Auth user) or null.
+ * A refreshed Supabase session is written onto the request (so the page renders with it) and
+ * collected in `refreshed` for the response.
+ */
+async function guardIdentity(request: NextRequest, refreshed: SetCookie[]): Promise<'admin' | 'member' | null> {
+  const config = getConfig();
+  if (isAdminSession(config, request.cookies.get(SESSION_COOKIE)?.value)) return 'admin';
+  if (!supabaseAuthEnabled(config)) return null;
+  const user = await supabaseUser(config, {
+    getAll: () => request.cookies.getAll(),
+    setAll: (list) => {
+      for (const cookie of list) {
+        request.cookies.set(cookie.name, cookie.value);
+        refreshed.push(cookie);
+      }
+    },
+  });
+  return user ? 'member' : null;
+}
+
 export async function proxy(request: NextRequest) {
   const requestId = request.headers.get('x-request-id') ?? crypto.randomUUID();
   const { pathname, search } = request.nextUrl;
 
+  const refreshed: SetCookie[] = [];
+  const identity = isGuarded(pathname) || pathname === '/login' ? await guardIdentity(request, refreshed) : null;
   let response: NextResponse;
-  if (isGuarded(pathname) && !isAdminSession(getConfig(), request.cookies.get(SESSION_COOKIE)?.value)) {
+  if (identity === 'member' && pathname.startsWith('/api/admin/') && !memberMayCall(pathname)) {
+    response = NextResponse.json({ error: 'forbidden: administrators only' }, { status: 403 });
+  } else if (identity === 'member' && isGuarded(pathname) && !memberMayOpen(pathname)) {
+    const overview = new URL('/dashboard', requestOrigin(request.headers, request.url));
+    overview.searchParams.set('denied', pathname);
+    response = NextResponse.redirect(overview, 303);
+  } else if (isGuarded(pathname) && identity === null) {
     if (pathname.startsWith('/api/')) {
       response = NextResponse.json({ error: 'unauthorized: sign in at /login' }, { status: 401 });
     } else {
@@ -53,6 +88,7 @@ export async function proxy(request: NextRequest) {
   } else {
     response.headers.set('x-frame-options', 'DENY');
   }
+  for (const { name, value, options } of refreshed) response.cookies.set(name, value, options);
   response.headers.set('x-request-id', requestId);
   response.headers.set('x-content-type-options', 'nosniff');
   response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');

@@ -3,15 +3,18 @@
  * (supabase/migrations/20261122070000_dashboard.sql) and the schemas its admin APIs validate with.
  */
 import { z } from 'zod';
+import { canSeeCustomer, requireCustomer, type Staff } from '@/lib/auth/staff';
+import { replyInputSchema, replyToConversation } from '@/lib/conversations';
 import type { CronRun } from '@/lib/cron/run';
 import { PLANS, newPublicKey, originSchema, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { createResponder } from '@/lib/chat';
 import type { Config } from '@/lib/config';
+import { HttpError } from '@/lib/http';
 import { createLogger } from '@/lib/log';
-import { retryMessages } from '@/lib/queue';
+import { queueStats, retryMessages } from '@/lib/queue';
 import { processMessages } from '@/lib/queue/processor';
-import type { ConversationMessage, QueuedMessage } from '@/lib/queue/types';
+import type { ConversationMessage, QueuedMessage, QueueStats } from '@/lib/queue/types';
 
 const log = createLogger('dashboard');
 
@@ -134,4 +137,67 @@ export async function rotateKey(db: Db, id: string, publicKey: string = newPubli
 
 export function crawlTimeline(db: Db, jobId: string): Promise<{ second: number; count: number }[]> {
   return db.rpc('crawl_job_timeline', { jobId });
+}
+
+/**
+ * Queue depth and activity over the customers a staff member may see (`customerIds`), or over all
+ * of them (null, an administrator). One read per customer: staff belong to a handful.
+ */
+export async function scopedOverview(
+  db: Db,
+  customerIds: string[] | null,
+): Promise<{ depth: QueueStats; activity: Activity }> {
+  if (customerIds === null) {
+    const [depth, activity] = await Promise.all([queueStats(db), getActivity(db)]);
+    return { depth, activity };
+  }
+  const parts = await Promise.all(customerIds.map(async (id) => ({ depth: await queueStats(db, id), activity: await getActivity(db, id) })));
+  const sumPoints = (series: Point[][]): Point[] =>
+    (series[0] ?? []).map((p, i) => ({ at: p.at, count: series.reduce((n, s) => n + (s[i]?.count ?? 0), 0) }));
+  const total = (status: keyof QueueStats) => parts.reduce((n, p) => n + p.depth[status], 0);
+  return {
+    depth: { pending: total('pending'), processing: total('processing'), completed: total('completed'), failed: total('failed') },
+    activity: {
+      messagesPerHour: sumPoints(parts.map((p) => p.activity.messagesPerHour)),
+      crawlPagesPerMinute: sumPoints(parts.map((p) => p.activity.crawlPagesPerMinute)),
+      // The scheduled runs are the whole system's housekeeping, the same for everyone.
+      cleanupRuns: parts[0]?.activity.cleanupRuns ?? [],
+    },
+  };
+}
+
+/**
+ * A staff reply. A staff member (Supabase Auth) replies only in their customers' conversations:
+ * another customer's is answered as absent (404), never disclosed.
+ */
+export async function staffReply(
+  db: Db,
+  staff: Staff,
+  conversationId: string,
+  input: z.output<typeof replyInputSchema>,
+): Promise<{ message: ConversationMessage; created: boolean }> {
+  let customerId: string | undefined;
+  if (staff.kind === 'member') {
+    const thread = await getConversation(db, conversationId);
+    if (!thread || !canSeeCustomer(staff, thread.conversation.customerId)) {
+      throw new HttpError(404, 'not_found', 'conversationId: no such conversation');
+    }
+    customerId = thread.conversation.customerId;
+  }
+  // customerId makes the database check ownership again (P0002 otherwise).
+  return replyToConversation(db, { ...input, conversationId, customerId });
+}
+
+/** A customer's settings by staff: members edit their own customers' name, origins and retention, never the plan. */
+export async function staffUpdateCustomer(
+  db: Db,
+  staff: Staff,
+  id: string,
+  input: z.input<typeof customerUpdateSchema>,
+): Promise<Customer> {
+  requireCustomer(staff, id);
+  if (staff.kind === 'member' && input.plan !== undefined) {
+    throw new HttpError(403, 'forbidden', 'plan: changed by an administrator only');
+  }
+  return updateCustomer(db, id, input);
 }

@@ -1,9 +1,7 @@
-import { cookies } from 'next/headers';
 import Link from 'next/link';
-import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
-import { getConfig } from '@/lib/config';
+import { requireStaffPage } from '@/lib/auth/current-staff';
+import { memberMayOpen } from '@/lib/auth/staff';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,9 +13,13 @@ const NAV = [
   ['/dashboard/customers', 'Customers'],
 ] as const;
 
-/** Every dashboard page: signed-in staff only (proxy.ts checks first; this keeps the pages safe on their own). */
+/**
+ * Every dashboard page: signed-in staff only (proxy.ts checks first; this keeps the pages safe on
+ * their own). Staff members (Supabase Auth) see the pages scoped to their customers.
+ */
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
-  if (!isAdminSession(getConfig(), (await cookies()).get(SESSION_COOKIE)?.value)) redirect('/login?next=/dashboard');
+  const staff = await requireStaffPage('/dashboard');
+  const nav = staff.kind === 'admin' ? NAV : NAV.filter(([href]) => memberMayOpen(href));
   return (
     <div className="dashboard">
       <header className="dashboard-header">
@@ -26,13 +28,18 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         </Link>
         <nav aria-label="Dashboard">
           <ul>
-            {NAV.map(([href, label]) => (
+            {nav.map(([href, label]) => (
               <li key={href}>
                 <Link href={href}>{label}</Link>
               </li>
             ))}
           </ul>
         </nav>
+        {staff.kind === 'member' && (
+          <p className="muted signed-in-as">
+            Signed in as {staff.user.email ?? staff.user.id}
+          </p>
+        )}
         <form method="post" action="/api/auth/logout">
           <button type="submit" className="secondary">
             Sign out

@@ -1,10 +1,11 @@
 import type { Metadata } from 'next';
 import { StorageTiers } from '@/app/_components/storage-tiers';
 import { getConfig } from '@/lib/config';
-import { getActivity, listCustomers } from '@/lib/dashboard';
+import { requireStaffPage } from '@/lib/auth/current-staff';
+import { visibleCustomerIds } from '@/lib/auth/staff';
+import { listCustomers, scopedOverview } from '@/lib/dashboard';
 import { resolveDb } from '@/lib/db/resolve';
 import { getHealth } from '@/lib/health';
-import { queueStats } from '@/lib/queue';
 import { getUsage, type UsageCounter } from '@/lib/usage';
 import { BarChart } from './_components/chart';
 import { Table } from './_components/table';
@@ -14,15 +15,27 @@ export const metadata: Metadata = { title: 'Overview' };
 const hour = (iso: string) => new Date(iso).toISOString().slice(11, 16);
 const counter = (c: UsageCounter) => (c.limit === null ? `${c.used} (unlimited)` : `${c.used} / ${c.limit}`);
 
-export default async function OverviewPage() {
+export default async function OverviewPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const { denied } = await searchParams;
+  const staff = await requireStaffPage('/dashboard');
+  const scope = visibleCustomerIds(staff);
   const config = getConfig();
   const health = await getHealth(config);
   const db = await resolveDb(config);
-  const [depth, activity, customers] = await Promise.all([queueStats(db), getActivity(db), listCustomers(db)]);
+  const [{ depth, activity }, allCustomers] = await Promise.all([scopedOverview(db, scope), listCustomers(db)]);
+  const customers = scope === null ? allCustomers : allCustomers.filter((c) => scope.includes(c.id));
   const usage = await Promise.all(customers.map(async (c) => ({ customer: c, usage: await getUsage(db, c.id) })));
   return (
     <>
       <h1>Overview</h1>
+      {typeof denied === 'string' && (
+        <p role="alert" className="status-bad">
+          That page ({denied}) is for administrators.
+        </p>
+      )}
+      {staff.kind === 'member' && staff.memberships.length === 0 && (
+        <p role="alert">Your account is not a member of any customer yet: ask an administrator to add you.</p>
+      )}
       <section aria-labelledby="tiers">
         <h2 id="tiers">Storage tiers</h2>
         <StorageTiers health={health} />
@@ -72,7 +85,7 @@ export default async function OverviewPage() {
       <section aria-labelledby="usage">
         <h2 id="usage">Usage this month</h2>
         {usage.length === 0 ? (
-          <p className="muted">No customers yet.</p>
+          <p className="muted">{staff.kind === 'admin' ? 'No customers yet.' : 'None of your customers yet.'}</p>
         ) : (
           <Table headers={['Customer', 'Plan', 'Messages', 'Crawls', 'Exports']}>
                 {usage.map(({ customer, usage: u }) => (

@@ -1,10 +1,12 @@
 /**
- * Server-side Supabase clients.
+ * Server-side Supabase clients: the service-role client (data) and the per-request auth client
+ * (staff sign-in with Supabase Auth).
  *
  * WARNING: the service-role client bypasses Row Level Security. Import this module only from server
  * code (route handlers, scripts); never from a client component.
  */
 import type { WebSocketLikeConstructor } from '@supabase/realtime-js';
+import { createServerClient, type CookieMethodsServer } from '@supabase/ssr';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { Config } from '@/lib/config';
@@ -21,6 +23,21 @@ export function createServiceRoleClient(supabase: Config['supabase']): SupabaseC
     // supabase-js builds its Realtime client eagerly and Node 20 has no global WebSocket; `ws` is
     // the implementation Supabase documents for Node. Its typings differ from the DOM's only in
     // event object types, hence the cast.
+    realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
+  });
+}
+
+/**
+ * A new Supabase Auth client for one request, reading and writing the session in the request's
+ * cookies (`@supabase/ssr`; anon key, so RLS applies to anything it queries). Create one per
+ * request, never a module-level client: its session belongs to one visitor.
+ */
+export function createAuthClient(supabase: Config['supabase'], cookies: CookieMethodsServer): SupabaseClient {
+  if (!supabase?.anonKey) {
+    throw new Error('[omniops] [supabase] NEXT_PUBLIC_SUPABASE_ANON_KEY is required for Supabase Auth sign-in');
+  }
+  return createServerClient(supabase.url, supabase.anonKey, {
+    cookies,
     realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
   });
 }

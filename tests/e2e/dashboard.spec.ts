@@ -16,7 +16,7 @@ import { PostgresDb } from '@/lib/db/postgres';
 import type { CrawlJob } from '@/lib/jobs/persistent-job-manager';
 import { enqueueMessages, failMessages, MAX_RETRIES } from '@/lib/queue';
 import { startFixtureSite, type FixtureSite } from '../support/fixture-site';
-import { E2E_DATA_DIR, E2E_PG_APP_PORT, E2E_PG_DATA_DIR, E2E_PORT } from './server';
+import { E2E_DATA_DIR, E2E_PG_APP_PORT, E2E_PG_DATA_DIR, E2E_PORT, E2E_SB_APP_PORT, E2E_SB_DATA_DIR } from './server';
 
 const targets = [
   { name: 'embedded', base: `http://127.0.0.1:${E2E_PORT}`, dataDir: E2E_DATA_DIR },
@@ -287,3 +287,112 @@ for (const target of targets) {
     });
   });
 }
+
+test.describe('dashboard with Supabase Auth (staff accounts)', () => {
+  test.describe.configure({ mode: 'serial' });
+  test.use({ baseURL: `http://127.0.0.1:${E2E_SB_APP_PORT}` });
+  const email = 'agent@alpha.example';
+  const password = 'correct horse battery staple';
+  const customers: Record<'alpha' | 'beta', string> = { alpha: '', beta: '' };
+
+  /** The project's Data API or Auth admin API, with the service-role key (what a setup script would use). */
+  async function service(pathname: string, body: object): Promise<unknown> {
+    const project = JSON.parse(fs.readFileSync(path.join(E2E_SB_DATA_DIR, 'supabase.json'), 'utf8')) as { url: string; serviceRoleKey: string };
+    const response = await fetch(`${project.url}${pathname}`, {
+      method: 'POST',
+      headers: { apikey: project.serviceRoleKey, authorization: `Bearer ${project.serviceRoleKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(response.ok, `${pathname}: ${response.status}`).toBe(true);
+    return response.json();
+  }
+
+  test.beforeAll(async ({ request }) => {
+    const user = (await service('/auth/v1/admin/users', { email, password, email_confirm: true })) as { id: string };
+    for (const name of ['alpha', 'beta'] as const) {
+      const created = (await service('/rest/v1/rpc/customers_create', { name: `${name} shop`, allowedOrigins: [`https://${name}.example`] })) as { customer: { id: string; publicKey: string } };
+      customers[name] = created.customer.id;
+      const sent = await request.post('/api/widget/messages', {
+        headers: { origin: `https://${name}.example` },
+        data: { key: created.customer.publicKey, sessionId: `${name}-visitor`, messages: [{ clientMessageId: 'm1', text: `Question from a ${name} visitor` }] },
+      });
+      expect(sent.ok(), await sent.text()).toBe(true);
+    }
+    await service('/rest/v1/rpc/customer_members_add', { customerId: customers.alpha, userId: user.id });
+  });
+
+  test('staff sign in with email and password, see only their customer, are refused the rest, stay signed in across a refresh, sign out', async ({ page, context }, testInfo) => {
+    const errors = consoleErrors(page);
+    const authCookie = async () => (await context.cookies()).filter((c) => c.name.startsWith('sb-')).map((c) => c.value).join('');
+
+    await page.goto('/dashboard/conversations');
+    await expect(page).toHaveURL(/\/login\?next=%2Fdashboard%2Fconversations$/);
+    await expect(page.getByLabel('Admin token')).toHaveCount(0);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: /\S/ })).toHaveText('Wrong email or password.');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Conversations' })).toBeVisible();
+    await expect(page.getByText(`Signed in as ${email}`)).toBeVisible();
+
+    // Only their customer's conversations, and a reply reaches the thread.
+    await page.getByLabel('Search messages').fill('Question from a');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect(page.getByRole('row').filter({ hasText: 'alpha shop' })).toHaveCount(1);
+    await expect(page.getByRole('row').filter({ hasText: 'beta shop' })).toHaveCount(0);
+    await page.getByRole('row').filter({ hasText: 'alpha shop' }).getByRole('link').click();
+    await expect(page.getByRole('list', { name: 'Messages' })).toContainText('Question from a alpha visitor');
+    await page.getByLabel('Reply to the visitor').fill('Staff account here.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Reply sent.' })).toBeVisible();
+
+    const nav = page.getByRole('navigation', { name: 'Dashboard' });
+    await expect(nav.getByRole('link')).toHaveText(['Overview', 'Conversations', 'Customers']);
+    await nav.getByRole('link', { name: 'Customers' }).click();
+    await expect(page.getByRole('link', { name: 'alpha shop' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'beta shop' })).toHaveCount(0);
+    await expect(page.getByRole('form', { name: 'New customer' })).toHaveCount(0);
+
+    // Another customer's pages and the administrators' pages and APIs are refused.
+    // (Streamed under the dashboard's loading state, a not-found page keeps status 200: look at it.)
+    await page.goto(`/dashboard/customers/${customers.beta}`);
+    await expect(page.getByText('This page could not be found.')).toBeVisible();
+    await expect(page.getByText('beta shop')).toHaveCount(0);
+    await page.goto('/dashboard/queue');
+    await expect(page).toHaveURL(/\/dashboard\?denied=%2Fdashboard%2Fqueue$/);
+    await expect(page.getByRole('alert').filter({ hasText: /\S/ })).toHaveText('That page (/dashboard/queue) is for administrators.');
+    expect((await page.request.get('/api/admin/customers')).status()).toBe(403);
+    expect((await page.request.post('/api/admin/queue/retry', { data: {} })).status()).toBe(403);
+    expect((await page.request.patch(`/api/admin/customers/${customers.beta}`, { data: { name: 'taken' } })).status()).toBe(403);
+    expect((await page.request.patch(`/api/admin/customers/${customers.alpha}`, { data: { plan: 'enterprise' } })).status()).toBe(403);
+    expect((await page.request.patch(`/api/admin/customers/${customers.alpha}`, { data: { retentionDays: 30 } })).status()).toBe(200);
+
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const [name, url] of [['overview', '/dashboard'], ['conversations', '/dashboard/conversations'], ['customer', `/dashboard/customers/${customers.alpha}`]]) {
+        await page.goto(url!);
+        await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${width}px`).toBeLessThanOrEqual(width);
+        await screenshot(page, testInfo, `supabase-staff-${name}-${width}`);
+      }
+    }
+
+    // Access tokens live 100 s, so after 10 s they are inside auth-js's refresh margin: proxy.ts
+    // refreshes the session and sets new cookies; the page still renders for the staff member.
+    const before = await authCookie();
+    await page.waitForTimeout(11_000);
+    await page.goto('/dashboard/conversations');
+    await expect(page.getByRole('heading', { level: 1, name: 'Conversations' })).toBeVisible();
+    expect(await authCookie()).not.toBe(before);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    expect(await authCookie()).toBe('');
+    await page.goto('/dashboard');
+    await expect(page).toHaveURL(/\/login\?next=%2Fdashboard$/);
+    expect(errors).toEqual([]);
+  });
+});

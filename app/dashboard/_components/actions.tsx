@@ -171,7 +171,8 @@ export interface CustomerFields {
 }
 
 /** Create (no `customer.id`) or edit a customer. */
-export function CustomerForm({ customer, plans }: { customer?: CustomerFields; plans: readonly string[] }) {
+/** `canChangePlan` false: staff members (Supabase Auth) edit the settings but not the plan (an administrator's). */
+export function CustomerForm({ customer, plans, canChangePlan = true }: { customer?: CustomerFields; plans: readonly string[]; canChangePlan?: boolean }) {
   const { busy, run, feedback } = useSubmit();
   const [name, setName] = useState(customer?.name ?? '');
   const [origins, setOrigins] = useState((customer?.allowedOrigins ?? []).join('\n'));
@@ -184,7 +185,7 @@ export function CustomerForm({ customer, plans }: { customer?: CustomerFields; p
     const fields = {
       name,
       allowedOrigins: origins.split(/[\s,]+/).filter(Boolean),
-      plan,
+      ...(canChangePlan ? { plan } : {}),
       retentionDays,
     };
     if (customer?.id) {
@@ -204,7 +205,7 @@ export function CustomerForm({ customer, plans }: { customer?: CustomerFields; p
       <label htmlFor={ids.origins}>Allowed origins (one per line)</label>
       <textarea id={ids.origins} value={origins} onChange={(e) => setOrigins(e.target.value)} rows={3} placeholder="https://shop.example" />
       <label htmlFor={ids.plan}>Plan</label>
-      <select id={ids.plan} value={plan} onChange={(e) => setPlan(e.target.value)}>
+      <select id={ids.plan} value={plan} onChange={(e) => setPlan(e.target.value)} disabled={!canChangePlan}>
         {plans.map((p) => (
           <option key={p} value={p}>
             {p}

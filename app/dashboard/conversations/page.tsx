@@ -1,5 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { requireStaffPage } from '@/lib/auth/current-staff';
+import { visibleCustomerIds } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { CONVERSATION_STATUSES, conversationQuerySchema, listConversations } from '@/lib/dashboard';
 import { resolveDb } from '@/lib/db/resolve';
@@ -12,11 +14,20 @@ const LIMIT = 20;
 
 export default async function ConversationsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const params = await searchParams;
+  const staff = await requireStaffPage('/dashboard/conversations');
+  const scope = visibleCustomerIds(staff);
+  // A staff member sees one of their customers at a time (the first unless another is chosen);
+  // an administrator sees every customer's.
+  const customerId = scope === null ? undefined : (scope.find((id) => id === params.customer) ?? scope[0]);
   const parsed = conversationQuerySchema.safeParse({ search: params.q || undefined, status: params.status || undefined, offset: params.offset, limit: LIMIT });
-  const query = parsed.success ? parsed.data : conversationQuerySchema.parse({ limit: LIMIT });
-  const { conversations, total } = await listConversations(await resolveDb(getConfig()), query);
+  const query = { ...(parsed.success ? parsed.data : conversationQuerySchema.parse({ limit: LIMIT })), customerId };
+  const { conversations, total } =
+    scope !== null && customerId === undefined
+      ? { conversations: [], total: 0 }
+      : await listConversations(await resolveDb(getConfig()), query);
   const href = (offset: number) => {
     const next = new URLSearchParams();
+    if (staff.kind === 'member' && customerId) next.set('customer', customerId);
     if (query.search) next.set('q', query.search);
     if (query.status) next.set('status', query.status);
     if (offset) next.set('offset', String(offset));
@@ -26,6 +37,18 @@ export default async function ConversationsPage({ searchParams }: { searchParams
     <>
       <h1>Conversations</h1>
       <form className="filters" role="search" action="/dashboard/conversations">
+        {staff.kind === 'member' && staff.memberships.length > 1 && (
+          <>
+            <label htmlFor="customer">Customer</label>
+            <select id="customer" name="customer" defaultValue={customerId}>
+              {staff.memberships.map((m) => (
+                <option key={m.customerId} value={m.customerId}>
+                  {m.customerName}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
         <label htmlFor="q">Search messages</label>
         <input id="q" name="q" type="search" defaultValue={query.search ?? ''} placeholder="Text or session id" />
         <label htmlFor="status">Status</label>

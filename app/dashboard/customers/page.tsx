@@ -1,5 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { requireStaffPage } from '@/lib/auth/current-staff';
+import { visibleCustomerIds } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { PLANS } from '@/lib/customers';
 import { listCustomers } from '@/lib/dashboard';
@@ -10,12 +12,15 @@ import { Table } from '../_components/table';
 export const metadata: Metadata = { title: 'Customers' };
 
 export default async function CustomersPage() {
-  const customers = await listCustomers(await resolveDb(getConfig()));
+  const staff = await requireStaffPage('/dashboard/customers');
+  const scope = visibleCustomerIds(staff);
+  const all = await listCustomers(await resolveDb(getConfig()));
+  const customers = scope === null ? all : all.filter((c) => scope.includes(c.id));
   return (
     <>
       <h1>Customers</h1>
       {customers.length === 0 ? (
-        <p className="muted">No customers yet.</p>
+        <p className="muted">{staff.kind === 'admin' ? 'No customers yet.' : 'Your account is not a member of any customer yet.'}</p>
       ) : (
         <Table headers={['Name', 'Plan', 'Allowed origins', 'Retention']}>
               {customers.map((c) => (
@@ -30,10 +35,12 @@ export default async function CustomersPage() {
               ))}
             </Table>
       )}
-      <section aria-labelledby="new">
-        <h2 id="new">New customer</h2>
-        <CustomerForm plans={PLANS} />
-      </section>
+      {staff.kind === 'admin' && (
+        <section aria-labelledby="new">
+          <h2 id="new">New customer</h2>
+          <CustomerForm plans={PLANS} />
+        </section>
+      )}
     </>
   );
 }

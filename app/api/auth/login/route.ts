@@ -4,7 +4,9 @@ import { secretsEqual } from '@/lib/auth/secrets';
 import { loginRateKey } from '@/lib/cache/keys';
 import { enforceRateLimits } from '@/lib/cache/rate-limit';
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
+import { requestCookieJar } from '@/lib/auth/current-staff';
 import { safeNextPath } from '@/lib/auth/redirect';
+import { signInWithPassword, supabaseAuthEnabled } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { clientIp, errorResponse } from '@/lib/http';
 import { observed } from '@/lib/metrics';
@@ -16,14 +18,36 @@ import { observed } from '@/lib/metrics';
  */
 const seeOther = (path: string) => new Response(null, { status: 303, headers: { location: path } });
 
-const loginSchema = z.object({
-  token: z.string().min(1, 'token: required').max(512),
-  next: z.string().max(2048).optional(),
-});
+const next = z.string().max(2048).optional();
+const loginSchema = z.union([
+  z.object({ token: z.string().min(1, 'token: required').max(512), next }),
+  z.object({
+    email: z.email('email: must be an email address').max(320),
+    password: z.string().min(1, 'password: required').max(1024),
+    next,
+  }),
+]);
+
+/** Supabase Auth sign-in: the session cookies are set on the response (Next.js's cookie store). */
+async function supabaseSignIn(credentials: { email: string; password: string }, isForm: boolean, next: string): Promise<Response> {
+  const config = getConfig();
+  if (!supabaseAuthEnabled(config)) {
+    return Response.json({ error: 'staff sign-in with Supabase Auth is not configured here: use the admin token' }, { status: 403 });
+  }
+  const result = await signInWithPassword(config, await requestCookieJar(), credentials);
+  if (result.ok) return isForm ? seeOther(next) : Response.json({ ok: true, user: result.user });
+  if (result.status >= 500) {
+    if (!isForm) return Response.json({ error: 'the sign-in service is unavailable, try again shortly' }, { status: 503 });
+    return seeOther(`/login?${new URLSearchParams({ error: 'unavailable', next })}`);
+  }
+  if (!isForm) return Response.json({ error: 'invalid email or password' }, { status: 401 });
+  return seeOther(`/login?${new URLSearchParams({ error: 'credentials', next })}`);
+}
 
 /**
- * Exchange the admin token for a session cookie. Accepts the /login form (redirects back with
- * `?error=invalid` on failure) or JSON (`{token}` → 200 / 401).
+ * Sign in. With `{token}`: exchange the admin token for a session cookie. With `{email, password}`
+ * (Supabase configured): a Supabase Auth session in cookies. Accepts the /login forms (redirects
+ * back with `?error=…` on failure) or JSON (200 / 401).
  */
 export const POST = observed('/api/auth/login', async (request: Request) => {
   try {
@@ -44,6 +68,7 @@ export const POST = observed('/api/auth/login', async (request: Request) => {
     return Response.json({ error: parsed.error.issues.map((i) => i.message).join('; ') }, { status: 400 });
   }
   const next = safeNextPath(parsed.data.next);
+  if ('email' in parsed.data) return supabaseSignIn(parsed.data, isForm, next);
   const adminToken = serverAdminToken(getConfig());
   if (!adminToken) {
     return Response.json({ error: 'admin sign-in is disabled: set OMNIOPS_ADMIN_TOKEN' }, { status: 403 });

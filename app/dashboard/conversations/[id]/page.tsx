@@ -2,6 +2,8 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
+import { requireStaffPage } from '@/lib/auth/current-staff';
+import { canSeeCustomer } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { getConversation } from '@/lib/dashboard';
 import { resolveDb } from '@/lib/db/resolve';
@@ -14,8 +16,10 @@ const ROLE_LABEL: Record<string, string> = { visitor: 'Visitor', bot: 'Bot', sta
 export default async function ConversationPage({ params }: { params: Promise<{ id: string }> }) {
   const id = z.guid().safeParse((await params).id);
   if (!id.success) notFound();
+  const staff = await requireStaffPage(`/dashboard/conversations/${id.data}`);
   const thread = await getConversation(await resolveDb(getConfig()), id.data);
-  if (!thread) notFound();
+  // Another customer's conversation is as absent as a missing one: its existence is not disclosed.
+  if (!thread || !canSeeCustomer(staff, thread.conversation.customerId)) notFound();
   const { conversation, messages } = thread;
   return (
     <>

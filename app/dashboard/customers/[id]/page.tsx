@@ -3,6 +3,8 @@ import { headers } from 'next/headers';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
+import { requireStaffPage } from '@/lib/auth/current-staff';
+import { canSeeCustomer } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { PLANS, getCustomer, newPublicKey } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
@@ -14,6 +16,8 @@ export const metadata: Metadata = { title: 'Customer' };
 export default async function CustomerPage({ params }: { params: Promise<{ id: string }> }) {
   const id = z.guid().safeParse((await params).id);
   if (!id.success) notFound();
+  const staff = await requireStaffPage(`/dashboard/customers/${id.data}`);
+  if (!canSeeCustomer(staff, id.data)) notFound();
   const customer = await getCustomer(await resolveDb(getConfig()), id.data);
   if (!customer) notFound();
   const h = await headers();
@@ -34,22 +38,25 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
         <p className="actions">
           <CopyButton text={snippet} label="Copy snippet" />
           <Link href={`/demo?key=${customer.publicKey}`}>Try it on the demo page</Link>
-          <a href={`/api/admin/customers/${customer.id}/export`}>Download export</a>
+          {staff.kind === 'admin' && <a href={`/api/admin/customers/${customer.id}/export`}>Download export</a>}
         </p>
         <p>
           Public key <code data-testid="public-key">{customer.publicKey}</code>.{' '}
-          {/* The new key is chosen here, so a repeated click sets the same key. */}
-          <ActionButton
-            url={`/api/admin/customers/${customer.id}/rotate-key`}
-            body={{ publicKey: newPublicKey() }}
-            label="Rotate key"
-            success="Key rotated: update the snippet on the site."
-          />
+          {/* The new key is chosen here, so a repeated click sets the same key. Administrators only,
+              as in the RLS grants: staff never change the widget key. */}
+          {staff.kind === 'admin' && (
+            <ActionButton
+              url={`/api/admin/customers/${customer.id}/rotate-key`}
+              body={{ publicKey: newPublicKey() }}
+              label="Rotate key"
+              success="Key rotated: update the snippet on the site."
+            />
+          )}
         </p>
       </section>
       <section aria-labelledby="settings">
         <h2 id="settings">Settings</h2>
-        <CustomerForm customer={customer} plans={PLANS} />
+        <CustomerForm customer={customer} plans={PLANS} canChangePlan={staff.kind === 'admin'} />
       </section>
     </>
   );

@@ -1,0 +1,44 @@
+/**
+ * The staff of the current request, for server components and route handlers (Next.js's
+ * `cookies()`). proxy.ts has already refreshed an expired Supabase session by then; a server
+ * component cannot write cookies, so a refresh attempted here is dropped (the next request's proxy
+ * writes it).
+ */
+import { cookies } from 'next/headers';
+import { redirect } from 'next/navigation';
+import { cache } from 'react';
+import { getConfig } from '@/lib/config';
+import { HttpError } from '@/lib/http';
+import { resolveStaff, type CookieJar, type Staff } from './staff';
+
+/** The request's cookie store as `@supabase/ssr` cookie methods. */
+export async function requestCookieJar(): Promise<CookieJar> {
+  const store = await cookies();
+  return {
+    getAll: () => store.getAll(),
+    setAll: (list) => {
+      try {
+        for (const { name, value, options } of list) store.set(name, value, options);
+      } catch {
+        // Called from a server component, where cookies are read-only: proxy.ts refreshes sessions.
+      }
+    },
+  };
+}
+
+/** Once per request (layout and page share it). */
+export const currentStaff = cache(async (): Promise<Staff | null> => resolveStaff(getConfig(), await requestCookieJar()));
+
+/** For pages: the staff, or a redirect to /login. */
+export async function requireStaffPage(path: string): Promise<Staff> {
+  const staff = await currentStaff();
+  if (!staff) redirect(`/login?${new URLSearchParams({ next: path })}`);
+  return staff;
+}
+
+/** For admin APIs: the staff, or a 401 (proxy.ts checks first; this keeps each handler safe on its own). */
+export async function requireStaffApi(): Promise<Staff> {
+  const staff = await currentStaff();
+  if (!staff) throw new HttpError(401, 'unauthorized', 'sign in at /login');
+  return staff;
+}

@@ -1,0 +1,170 @@
+/**
+ * Who is using the dashboard: an administrator (admin-token session, every customer) or a staff
+ * member signed in with Supabase Auth (only the customers they are a member of, `customer_members`).
+ *
+ * Framework-free: callers pass the request's cookies as `@supabase/ssr` cookie methods, so the
+ * same code serves proxy.ts (which can write refreshed session cookies), route handlers and
+ * server components.
+ */
+import type { CookieMethodsServer } from '@supabase/ssr';
+import { z } from 'zod';
+import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
+import type { Config } from '@/lib/config';
+import { resolveDb } from '@/lib/db/resolve';
+import type { Db } from '@/lib/db/types';
+import { HttpError } from '@/lib/http';
+import { createLogger } from '@/lib/log';
+import { createAuthClient } from '@/lib/supabase/server';
+
+const log = createLogger('auth');
+
+export const MEMBER_ROLES = ['owner', 'admin', 'agent'] as const;
+
+export interface Membership {
+  customerId: string;
+  customerName: string;
+  role: (typeof MEMBER_ROLES)[number];
+}
+
+export interface SupabaseUser {
+  id: string;
+  email: string | null;
+}
+
+export type Staff = { kind: 'admin' } | { kind: 'member'; user: SupabaseUser; memberships: Membership[] };
+
+/** The request's cookies: what `@supabase/ssr` reads and (where the runtime allows) writes. */
+export interface CookieJar {
+  getAll(): { name: string; value: string }[];
+  setAll: NonNullable<CookieMethodsServer['setAll']>;
+}
+
+/** Staff sign in with Supabase Auth when Supabase and its anon key are configured. */
+export function supabaseAuthEnabled(config: Pick<Config, 'supabase'>): boolean {
+  return Boolean(config.supabase?.anonKey);
+}
+
+/** True when a cookie of the request belongs to a Supabase Auth session (whether or not it is still valid). */
+export function hasSupabaseSessionCookie(cookies: { name: string }[]): boolean {
+  return cookies.some((c) => /^sb-.+-auth-token(\.\d+)?$/.test(c.name));
+}
+
+const claimsSchema = z.object({ sub: z.guid(), email: z.string().optional() });
+
+/**
+ * The signed-in Supabase user of the request, or null. An expired access token is refreshed with the
+ * refresh token and the new session written through `cookies.setAll` (in proxy.ts, onto the
+ * response). Fails closed: an unreachable Auth server means "not signed in", logged.
+ */
+export async function supabaseUser(config: Pick<Config, 'supabase'>, cookies: CookieJar): Promise<SupabaseUser | null> {
+  if (!supabaseAuthEnabled(config) || !hasSupabaseSessionCookie(cookies.getAll())) return null;
+  const supabase = createAuthClient(config.supabase, cookies);
+  // Do not run code between createServerClient and getClaims(): getClaims() loads the session from
+  // the cookies, refreshes it when expired, and verifies the token with the Auth server (HS256) or
+  // its published keys (asymmetric).
+  const { data, error } = await supabase.auth.getClaims();
+  if (error) {
+    // An expired or revoked session is an ordinary outcome; anything else is worth a line.
+    if (error.status === undefined || error.status >= 500) log.warn(`supabase auth check failed: ${error.message}`);
+    return null;
+  }
+  const claims = claimsSchema.safeParse(data?.claims);
+  if (!claims.success) return null;
+  return { id: claims.data.sub, email: claims.data.email ?? null };
+}
+
+const membershipsSchema = z.array(
+  z.object({ customerId: z.guid(), customerName: z.string(), role: z.enum(MEMBER_ROLES) }),
+);
+
+/** The customers a Supabase user is a member of (`customer_members`), by name. */
+export async function staffMemberships(db: Db, userId: string): Promise<Membership[]> {
+  return membershipsSchema.parse(await db.rpc('staff_memberships', { userId: z.guid().parse(userId) }));
+}
+
+/** Make `userId` a member of a customer (idempotent: a repeat changes nothing). */
+export function addMember(
+  db: Db,
+  input: { customerId: string; userId: string; role?: Membership['role'] },
+): Promise<{ customerId: string; userId: string; role: Membership['role']; created: boolean }> {
+  return db.rpc('customer_members_add', {
+    customerId: z.guid().parse(input.customerId),
+    userId: z.guid().parse(input.userId),
+    role: z.enum(MEMBER_ROLES).default('agent').parse(input.role),
+  });
+}
+
+/** The staff of a request: an admin session first, else a Supabase Auth user with their memberships; null when neither. */
+export async function resolveStaff(config: Config, cookies: CookieJar): Promise<Staff | null> {
+  const all = cookies.getAll();
+  if (isAdminSession(config, all.find((c) => c.name === SESSION_COOKIE)?.value)) return { kind: 'admin' };
+  const user = await supabaseUser(config, cookies);
+  if (!user) return null;
+  return { kind: 'member', user, memberships: await staffMemberships(await resolveDb(config), user.id) };
+}
+
+/** The customer ids `staff` may see, or null for all of them (an administrator). */
+export function visibleCustomerIds(staff: Staff): string[] | null {
+  return staff.kind === 'admin' ? null : staff.memberships.map((m) => m.customerId);
+}
+
+export function canSeeCustomer(staff: Staff, customerId: string): boolean {
+  return staff.kind === 'admin' || staff.memberships.some((m) => m.customerId === customerId);
+}
+
+/** Throws 403 unless `staff` may act on `customerId`. */
+export function requireCustomer(staff: Staff, customerId: string): void {
+  if (!canSeeCustomer(staff, customerId)) {
+    throw new HttpError(403, 'forbidden', 'you are not a member of this customer');
+  }
+}
+
+/** Throws 403 unless `staff` is an administrator (pages and APIs not scoped to a customer). */
+export function requireAdmin(staff: Staff): void {
+  if (staff.kind !== 'admin') throw new HttpError(403, 'forbidden', 'administrators only');
+}
+
+/**
+ * Admin APIs a staff member (Supabase Auth) may call; each checks the customer itself. Every other
+ * /api/admin/* path is for administrators only — proxy.ts refuses it to members, so an API that does
+ * not check membership can never leak another customer's data (fail closed).
+ */
+const MEMBER_APIS = [/^\/api\/admin\/conversations\/[^/]+\/replies$/, /^\/api\/admin\/customers\/[^/]+$/];
+
+export function memberMayCall(pathname: string): boolean {
+  return MEMBER_APIS.some((re) => re.test(pathname));
+}
+
+/** Dashboard pages for administrators only (not scoped to a customer yet). */
+const ADMIN_PAGES = [/^\/dashboard\/queue(\/|$)/, /^\/dashboard\/crawls(\/|$)/];
+
+export function memberMayOpen(pathname: string): boolean {
+  return !ADMIN_PAGES.some((re) => re.test(pathname));
+}
+
+/**
+ * Sign a staff member in with Supabase Auth (email + password); the session cookies are written
+ * through `cookies.setAll`. Wrong credentials are an outcome (`ok: false`), not an exception.
+ */
+export async function signInWithPassword(
+  config: Pick<Config, 'supabase'>,
+  cookies: CookieJar,
+  credentials: { email: string; password: string },
+): Promise<{ ok: true; user: SupabaseUser } | { ok: false; status: number; message: string }> {
+  const supabase = createAuthClient(config.supabase, cookies);
+  const { data, error } = await supabase.auth.signInWithPassword(credentials);
+  if (error || !data.user) {
+    const status = error?.status ?? 500;
+    if (status >= 500) log.warn(`supabase sign-in failed: ${error?.message ?? 'no user returned'}`);
+    return { ok: false, status, message: error?.message ?? 'sign-in failed' };
+  }
+  return { ok: true, user: { id: data.user.id, email: data.user.email ?? null } };
+}
+
+/** End the Supabase Auth session: revoked at the Auth server, cookies cleared through `cookies.setAll`. */
+export async function signOutSupabase(config: Pick<Config, 'supabase'>, cookies: CookieJar): Promise<void> {
+  if (!supabaseAuthEnabled(config) || !hasSupabaseSessionCookie(cookies.getAll())) return;
+  const { error } = await createAuthClient(config.supabase, cookies).auth.signOut();
+  // The cookies are cleared even when the Auth server could not revoke the refresh token.
+  if (error) log.warn(`supabase sign-out: ${error.message}`);
+}
