@@ -14,7 +14,7 @@
  */
 import { createCustomer } from '@/lib/customers';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
-import { PgliteDb } from '@/lib/db/pglite';
+import { openMigratedPglite } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { AdminCapable, Db } from '@/lib/db/types';
 import { median, printTable, withBenchDatabase } from './harness';
@@ -122,9 +122,8 @@ export async function run(): Promise<void> {
       await db.close();
     }
   });
-  const embedded = await PgliteDb.open('memory://');
+  const embedded = await openMigratedPglite('memory://');
   try {
-    await migrate(embedded.admin, loadMigrations());
     rows.push(...(await measure('pglite', embedded)));
   } finally {
     await embedded.close();

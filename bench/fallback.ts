@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createCustomer } from '@/lib/customers';
 import { FallbackDb } from '@/lib/db/fallback';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
-import { PgliteDb } from '@/lib/db/pglite';
+import { openMigratedPglite } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { Db } from '@/lib/db/types';
 import { enqueueMessages } from '@/lib/queue';
@@ -39,12 +39,6 @@ function writer(db: Db, customerId: string, label: string) {
     });
 }
 
-async function openFallbackDir(dir: string): Promise<PgliteDb> {
-  const db = await PgliteDb.open(dir);
-  await migrate(db.admin, loadMigrations());
-  return db;
-}
-
 export async function run(): Promise<void> {
   await withBenchDatabase(async (url) => {
     const direct = new PostgresDb(url, { max: CONCURRENCY });
@@ -57,12 +51,12 @@ export async function run(): Promise<void> {
     const quiet = { ...createLogger('bench'), info: () => {}, warn: () => {} };
     const db = new FallbackDb({
       primary: new PostgresDb(proxied.toString(), { max: CONCURRENCY, connectTimeoutMs: 500, fetchTypes: false }),
-      openFallback: () => openFallbackDir(path.join(root, 'fallback')),
+      openFallback: () => openMigratedPglite(path.join(root, 'fallback')),
       probeIntervalMs: 3_600_000, // recovery is started by the benchmark
       pingTimeoutMs: 1000,
       logger: quiet,
     });
-    const plainPglite = await openFallbackDir(path.join(root, 'plain'));
+    const plainPglite = await openMigratedPglite(path.join(root, 'plain'));
     try {
       await db.start({ hasJournal: false });
       const { customer } = await createCustomer(db, { name: 'Bench Store', plan: 'enterprise' });

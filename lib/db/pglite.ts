@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { acquireDirLock } from './dir-lock';
 import { assertFunctionName, fromDriverError, fromTransactionError } from './errors';
+import { loadMigrations, migrate } from './migrations';
 import type { AdminCapable, Db, SqlAdmin, SqlTx } from './types';
 
 interface Shared {
@@ -111,4 +112,11 @@ export class PgliteDb implements Db, AdminCapable {
       shared.release();
     }
   }
+}
+
+/** `PgliteDb.open(dir)` with every pending migration of supabase/migrations/ applied. */
+export async function openMigratedPglite(dir: string): Promise<PgliteDb> {
+  const db = await PgliteDb.open(dir);
+  await migrate(db.admin, loadMigrations());
+  return db;
 }

@@ -58,19 +58,11 @@ export async function openServingDb(config: Config): Promise<Db> {
         'instance until the primary is back; the directory must persist and belong to this one instance',
     );
   }
-  const [{ FallbackDb }, { PgliteDb }, { loadMigrations, migrate }] = await Promise.all([
-    import('./fallback'),
-    import('./pglite'),
-    import('./migrations'),
-  ]);
+  const [{ FallbackDb }, { openMigratedPglite }] = await Promise.all([import('./fallback'), import('./pglite')]);
   const dir = embeddedDbPath(config);
   const db = new FallbackDb({
     primary,
-    openFallback: async () => {
-      const embedded = await PgliteDb.open(dir);
-      await migrate(embedded.admin, loadMigrations());
-      return embedded;
-    },
+    openFallback: () => openMigratedPglite(dir),
     probeIntervalMs: config.dbProbeIntervalMs,
     pingTimeoutMs: config.dbConnectTimeoutMs,
   });

@@ -15,8 +15,7 @@ import type { Responder } from '@/lib/chat/responder';
 import { createCustomer, type Customer } from '@/lib/customers';
 import { DbError, SqlState } from '@/lib/db/errors';
 import { FallbackDb } from '@/lib/db/fallback';
-import { loadMigrations, migrate } from '@/lib/db/migrations';
-import { PgliteDb } from '@/lib/db/pglite';
+import { PgliteDb, openMigratedPglite } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { Db } from '@/lib/db/types';
 import { FallbackCache } from '@/lib/cache/fallback';
@@ -64,11 +63,7 @@ function newDir(): string {
 async function fallbackDb(dir: string, primary: Db = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, max: 4, fetchTypes: false })) {
   const db = new FallbackDb({
     primary,
-    openFallback: async () => {
-      const embedded = await PgliteDb.open(dir);
-      await migrate(embedded.admin, loadMigrations());
-      return embedded;
-    },
+    openFallback: () => openMigratedPglite(dir),
     probeIntervalMs: 3_600_000,
     pingTimeoutMs: 1000,
     replayBatch: 5,

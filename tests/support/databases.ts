@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
-import { PgliteDb } from '@/lib/db/pglite';
+import { PgliteDb, openMigratedPglite } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { AdminCapable, Db, SqlAdmin } from '@/lib/db/types';
 
@@ -58,10 +58,8 @@ export async function migratedPostgres(): Promise<{ db: PostgresDb; database: Te
 }
 
 /** A migrated in-memory PGlite. */
-export async function migratedPglite(): Promise<PgliteDb> {
-  const db = await PgliteDb.open('memory://');
-  await migrate(db.admin, loadMigrations());
-  return db;
+export function migratedPglite(): Promise<PgliteDb> {
+  return openMigratedPglite('memory://');
 }
 
 export interface SqlBackend {
