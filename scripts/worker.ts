@@ -9,6 +9,7 @@
  * Against the embedded database the worker needs the server stopped (PGlite allows one process);
  * there the server's own scheduler runs the `scrape` task every minute, so no worker is needed.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import { getConfig, loadEnvFiles } from '@/lib/config';
 import { isConnectionError } from '@/lib/db/errors';
@@ -39,14 +40,8 @@ const cache = getRedisClientWithFallback(config);
 const manager = new PersistentJobManager(db, cache);
 log.info(`crawl worker started on ${db.kind}; cache ${cache.kind}`);
 
-const idle = () =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, IDLE_MS);
-    stopping.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
+/** The idle wait, cut short by a stop signal. */
+const idle = () => delay(IDLE_MS, undefined, { signal: stopping.signal }).catch(() => {});
 
 while (!stopping.signal.aborted) {
   try {

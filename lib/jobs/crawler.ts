@@ -22,6 +22,7 @@
  *   fetched again (its result was never recorded).
  */
 import crypto from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
 import { parse, type HTMLElement } from 'node-html-parser';
 import robotsParser from 'robots-parser';
@@ -86,17 +87,9 @@ const MAX_ATTEMPTS = 3;
 /** Links kept per page (for resuming); a page with more has its first ones followed. */
 const MAX_LINKS = 500;
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/** Wait `ms`, or less if `signal` aborts first (never rejects). */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  ms <= 0 ? Promise.resolve() : delay(ms, undefined, { signal }).catch(() => {});
 
 const siteKey = (url: URL) => `${url.hostname.replace(/^www\./, '')}:${url.port}`;
 
