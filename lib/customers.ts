@@ -72,3 +72,32 @@ export async function getCustomer(db: Db, id: string): Promise<Customer | null> 
 export async function getCustomerByPublicKey(db: Db, publicKey: string): Promise<Customer | null> {
   return db.rpc('customers_get_by_public_key', { publicKey });
 }
+
+export const customerUpdateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    allowedOrigins: z.array(originSchema).max(100),
+    plan: z.enum(PLANS),
+    retentionDays: z.number().int().min(1).max(3650),
+  })
+  .partial();
+
+/** A widget key as customers.public_key's check allows it. */
+export const publicKeySchema = z.string().regex(/^pk_[A-Za-z0-9]{16,64}$/, 'not a widget key');
+
+export const rotateKeySchema = z.object({
+  /** The new key, chosen by the page that offered the rotation: a repeated request sets the same key. */
+  publicKey: publicKeySchema,
+});
+
+export function listCustomers(db: Db): Promise<Customer[]> {
+  return db.rpc('customers_list', {});
+}
+
+export async function updateCustomer(db: Db, id: string, input: z.input<typeof customerUpdateSchema>): Promise<Customer> {
+  return db.rpc('customers_update', { ...customerUpdateSchema.parse(input), id: z.guid().parse(id) });
+}
+
+export async function rotateKey(db: Db, id: string, publicKey: string = newPublicKey()): Promise<Customer> {
+  return db.rpc('customers_rotate_key', { id: z.guid().parse(id), ...rotateKeySchema.parse({ publicKey }) });
+}

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { canSeeCustomer, requireCustomer, type Staff } from '@/lib/auth/staff';
 import { replyInputSchema, replyToConversation } from '@/lib/conversations';
 import type { CronRun } from '@/lib/cron/run';
-import { PLANS, newPublicKey, originSchema, type Customer } from '@/lib/customers';
+import { customerUpdateSchema, updateCustomer, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { createResponder } from '@/lib/chat';
 import type { Config } from '@/lib/config';
@@ -63,20 +63,6 @@ export const queueQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-export const customerUpdateSchema = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    allowedOrigins: z.array(originSchema).max(100),
-    plan: z.enum(PLANS),
-    retentionDays: z.number().int().min(1).max(3650),
-  })
-  .partial();
-
-export const rotateKeySchema = z.object({
-  /** The new key, chosen by the page that offered the rotation: a repeated request sets the same key. */
-  publicKey: z.string().regex(/^pk_[A-Za-z0-9]{16,64}$/, 'must be pk_ followed by 16 to 64 letters or digits'),
-});
-
 export const retrySchema = z.object({ ids: z.array(z.guid()).min(1).max(500), customerId: z.guid().optional() });
 
 /**
@@ -121,18 +107,6 @@ export async function purgeExpired(db: Db): Promise<number> {
 
 export function getActivity(db: Db, customerId?: string): Promise<Activity> {
   return db.rpc('dashboard_activity', { customerId });
-}
-
-export function listCustomers(db: Db): Promise<Customer[]> {
-  return db.rpc('customers_list', {});
-}
-
-export async function updateCustomer(db: Db, id: string, input: z.input<typeof customerUpdateSchema>): Promise<Customer> {
-  return db.rpc('customers_update', { ...customerUpdateSchema.parse(input), id: z.guid().parse(id) });
-}
-
-export async function rotateKey(db: Db, id: string, publicKey: string = newPublicKey()): Promise<Customer> {
-  return db.rpc('customers_rotate_key', { id: z.guid().parse(id), ...rotateKeySchema.parse({ publicKey }) });
 }
 
 export function crawlTimeline(db: Db, jobId: string): Promise<{ second: number; count: number }[]> {

@@ -4,7 +4,7 @@ import Script from 'next/script';
 import { getConfig } from '@/lib/config';
 import { DEMO_CUSTOMER_ID, getCustomer } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
-import { publicKeySchema } from '@/lib/widget';
+import { embedSnippet, publicKeySchema } from '@/lib/widget';
 import { requestOrigin } from '@/lib/http';
 
 export const metadata: Metadata = { title: 'Demo store' };
@@ -29,7 +29,7 @@ export default async function DemoPage({ searchParams }: { searchParams: Promise
         pastes into their site:
       </p>
       <pre>
-        <code>{`<script src="${origin}/embed.js" data-customer="${key ?? 'pk_…'}" async></script>`}</code>
+        <code>{embedSnippet(origin, key ?? 'pk_…')}</code>
       </pre>
       {key ? (
         <Script src="/embed.js" data-customer={key} strategy="afterInteractive" />

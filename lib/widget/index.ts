@@ -19,7 +19,7 @@ import { widgetIpRateKey, widgetSessionRateKey, type WidgetAction } from '@/lib/
 import { enforceRateLimits } from '@/lib/cache/rate-limit';
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import type { Responder } from '@/lib/chat/responder';
-import { getCustomerByPublicKey, type Customer } from '@/lib/customers';
+import { getCustomerByPublicKey, publicKeySchema, type Customer } from '@/lib/customers';
 import { servingStatus } from '@/lib/db/fallback';
 import type { Db } from '@/lib/db/types';
 import { HttpError, clientIp, requestOrigin } from '@/lib/http';
@@ -40,7 +40,12 @@ const log = createLogger('widget');
 /** Largest accepted request body. @default 64 KiB */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export const publicKeySchema = z.string().regex(/^pk_[A-Za-z0-9]{16,64}$/, 'not a widget key');
+export { publicKeySchema };
+
+/** The snippet a customer pastes into their site: the loader from this app's origin, with their key. */
+export function embedSnippet(appOrigin: string, publicKey: string): string {
+  return `<script src="${appOrigin}/embed.js" data-customer="${publicKey}" async></script>`;
+}
 
 export interface WidgetRequest {
   /**

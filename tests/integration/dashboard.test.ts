@@ -4,7 +4,7 @@
  * the overview's time series.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getCustomer, getCustomerByPublicKey } from '@/lib/customers';
+import { getCustomer, getCustomerByPublicKey, rotateKey, updateCustomer } from '@/lib/customers';
 import {
   getActivity,
   getConversation,
@@ -12,8 +12,6 @@ import {
   listQueue,
   purgeExpired,
   retryAndDeliver,
-  rotateKey,
-  updateCustomer,
 } from '@/lib/dashboard';
 import { enqueueMessages, failMessages, MAX_RETRIES } from '@/lib/queue';
 import { sendMessages, sendSchema } from '@/lib/widget';

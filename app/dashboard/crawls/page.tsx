@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { getConfig } from '@/lib/config';
-import { listCustomers } from '@/lib/dashboard';
+import { listCustomers } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
 import { listJobsQuerySchema } from '@/lib/jobs';
 import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';

@@ -1,7 +1,6 @@
 /** POST /api/admin/customers — create a customer (idempotent on the client's `id`); GET — every customer. */
-import { createCustomer, customerInputSchema } from '@/lib/customers';
+import { createCustomer, customerInputSchema, listCustomers } from '@/lib/customers';
 import { getConfig } from '@/lib/config';
-import { listCustomers } from '@/lib/dashboard';
 import { resolveDb } from '@/lib/db/resolve';
 import { errorResponse, parseWith, readJson } from '@/lib/http';
 import { observed } from '@/lib/metrics';

@@ -10,6 +10,7 @@ import { PLANS, getCustomer, newPublicKey } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
 import { ActionButton, CopyButton, CustomerForm } from '../../_components/actions';
 import { requestOrigin } from '@/lib/http';
+import { embedSnippet } from '@/lib/widget';
 
 export const metadata: Metadata = { title: 'Customer' };
 
@@ -22,7 +23,7 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
   if (!customer) notFound();
   const h = await headers();
   const origin = requestOrigin(h, 'http://localhost');
-  const snippet = `<script src="${origin}/embed.js" data-customer="${customer.publicKey}" async></script>`;
+  const snippet = embedSnippet(origin, customer.publicKey);
   return (
     <>
       <p>

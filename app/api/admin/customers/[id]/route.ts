@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { requireStaffApi } from '@/lib/auth/current-staff';
 import { getConfig } from '@/lib/config';
-import { customerUpdateSchema, staffUpdateCustomer } from '@/lib/dashboard';
+import { customerUpdateSchema } from '@/lib/customers';
+import { staffUpdateCustomer } from '@/lib/dashboard';
 import { resolveDb } from '@/lib/db/resolve';
 import { errorResponse, parseWith, readJson } from '@/lib/http';
 import { observed } from '@/lib/metrics';

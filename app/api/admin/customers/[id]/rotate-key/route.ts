@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { getConfig } from '@/lib/config';
-import { rotateKey, rotateKeySchema } from '@/lib/dashboard';
+import { rotateKey, rotateKeySchema } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
 import { errorResponse, parseWith, readJson } from '@/lib/http';
 import { observed } from '@/lib/metrics';
