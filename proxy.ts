@@ -3,13 +3,13 @@
  * Gives every request an id for log correlation, sets baseline security headers, guards the
  * dashboard and admin APIs (no admin session and no Supabase Auth session → redirect to /login for
  * pages, 401 for APIs), refreshes an expired Supabase Auth session (new cookies on the request the
- * page sees and on the response), keeps staff members (Supabase Auth) to the pages and APIs scoped
- * to their customers, and lets only a customer's allowed origins frame its widget (CSP
+ * page sees and on the response), keeps staff members (Supabase Auth) to the admin APIs that check
+ * their customers, and lets only a customer's allowed origins frame its widget (CSP
  * frame-ancestors).
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
-import { memberMayCall, memberMayOpen, supabaseAuthEnabled, supabaseUser } from '@/lib/auth/staff';
+import { memberMayCall, supabaseAuthEnabled, supabaseUser } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { getCustomerByPublicKey } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
@@ -64,10 +64,6 @@ export async function proxy(request: NextRequest) {
   let response: NextResponse;
   if (identity === 'member' && pathname.startsWith('/api/admin/') && !memberMayCall(pathname)) {
     response = NextResponse.json({ error: 'forbidden: administrators only' }, { status: 403 });
-  } else if (identity === 'member' && isGuarded(pathname) && !memberMayOpen(pathname)) {
-    const overview = new URL('/dashboard', requestOrigin(request.headers, request.url));
-    overview.searchParams.set('denied', pathname);
-    response = NextResponse.redirect(overview, 303);
   } else if (isGuarded(pathname) && identity === null) {
     if (pathname.startsWith('/api/')) {
       response = NextResponse.json({ error: 'unauthorized: sign in at /login' }, { status: 401 });

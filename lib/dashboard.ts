@@ -9,6 +9,7 @@ import type { CronRun } from '@/lib/cron/run';
 import { customerUpdateSchema, updateCustomer, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { createResponder } from '@/lib/chat';
+import type { CrawlJob, PersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import type { Config } from '@/lib/config';
 import { HttpError } from '@/lib/http';
 import { createLogger } from '@/lib/log';
@@ -68,14 +69,20 @@ export const retrySchema = z.object({ ids: z.array(z.guid()).min(1).max(500), cu
 /**
  * Dead letters back to pending, then processed at once (as the widget API processes what it
  * enqueues) rather than at the next `process-queue` tick. If processing fails again, the message
- * is pending with its backoff and the worker takes it from there.
+ * is pending with its backoff and the worker takes it from there. A staff member (Supabase Auth)
+ * names one of their customers: only that customer's messages are retried.
  */
 export async function retryAndDeliver(
   db: Db,
   config: Pick<Config, 'openai'>,
+  staff: Staff,
   input: z.input<typeof retrySchema>,
 ): Promise<{ retried: QueuedMessage[]; delivered: string[] }> {
   const { ids, customerId } = retrySchema.parse(input);
+  if (staff.kind === 'member') {
+    if (!customerId) throw new HttpError(400, 'invalid_request', 'customerId: required for staff members');
+    requireCustomer(staff, customerId);
+  }
   const retried = await retryMessages(db, ids, customerId);
   const pending = retried.filter((m) => m.status === 'pending').map((m) => m.id);
   let delivered: string[] = [];
@@ -107,6 +114,28 @@ export async function purgeExpired(db: Db): Promise<number> {
 
 export function getActivity(db: Db, customerId?: string): Promise<Activity> {
   return db.rpc('dashboard_activity', { customerId });
+}
+
+/**
+ * A crawl job as `staff` may see it, read through `manager` (on their Db: RLS for members), or null
+ * when absent or another customer's — whose existence is not disclosed. `hot` reads the Redis copy
+ * first (a running crawl's progress, cheap to poll), else the database.
+ */
+export async function findStaffJob(
+  manager: PersistentJobManager,
+  staff: Staff,
+  jobId: string,
+  options: { hot?: boolean } = {},
+): Promise<CrawlJob | null> {
+  const job = options.hot ? await manager.getJob(jobId) : await manager.getJobFromSupabase(jobId);
+  return job && canSeeCustomer(staff, job.customerId) ? job : null;
+}
+
+/** findStaffJob for the admin APIs: 404 instead of null. */
+export async function requireStaffJob(...args: Parameters<typeof findStaffJob>): Promise<CrawlJob> {
+  const job = await findStaffJob(...args);
+  if (!job) throw new HttpError(404, 'not_found', `crawl job ${args[2]} does not exist`);
+  return job;
 }
 
 export function crawlTimeline(db: Db, jobId: string): Promise<{ second: number; count: number }[]> {

@@ -1,7 +1,6 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { memberMayOpen } from '@/lib/auth/staff';
 
 export const dynamic = 'force-dynamic';
 
@@ -19,7 +18,6 @@ const NAV = [
  */
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const staff = await requireStaffPage('/dashboard');
-  const nav = staff.kind === 'admin' ? NAV : NAV.filter(([href]) => memberMayOpen(href));
   return (
     <div className="dashboard">
       <header className="dashboard-header">
@@ -28,7 +26,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         </Link>
         <nav aria-label="Dashboard">
           <ul>
-            {nav.map(([href, label]) => (
+            {NAV.map(([href, label]) => (
               <li key={href}>
                 <Link href={href}>{label}</Link>
               </li>
@@ -46,7 +44,12 @@ export default async function DashboardLayout({ children }: { children: ReactNod
           </button>
         </form>
       </header>
-      <main className="wide">{children}</main>
+      <main className="wide">
+        {staff.kind === 'member' && staff.memberships.length === 0 && (
+          <p role="alert">Your account is not a member of any customer yet: ask an administrator to add you.</p>
+        )}
+        {children}
+      </main>
     </div>
   );
 }

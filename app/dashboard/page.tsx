@@ -2,10 +2,9 @@ import type { Metadata } from 'next';
 import { StorageTiers } from '@/app/_components/storage-tiers';
 import { getConfig } from '@/lib/config';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { visibleCustomerIds } from '@/lib/auth/staff';
+import { staffDb, visibleCustomerIds } from '@/lib/auth/staff';
 import { listCustomers } from '@/lib/customers';
 import { scopedOverview } from '@/lib/dashboard';
-import { resolveDb } from '@/lib/db/resolve';
 import { getHealth } from '@/lib/health';
 import { getUsage, type UsageCounter } from '@/lib/usage';
 import { BarChart } from './_components/chart';
@@ -16,27 +15,18 @@ export const metadata: Metadata = { title: 'Overview' };
 const hour = (iso: string) => new Date(iso).toISOString().slice(11, 16);
 const counter = (c: UsageCounter) => (c.limit === null ? `${c.used} (unlimited)` : `${c.used} / ${c.limit}`);
 
-export default async function OverviewPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const { denied } = await searchParams;
+export default async function OverviewPage() {
   const staff = await requireStaffPage('/dashboard');
   const scope = visibleCustomerIds(staff);
   const config = getConfig();
   const health = await getHealth(config);
-  const db = await resolveDb(config);
+  const db = await staffDb(config, staff);
   const [{ depth, activity }, allCustomers] = await Promise.all([scopedOverview(db, scope), listCustomers(db)]);
   const customers = scope === null ? allCustomers : allCustomers.filter((c) => scope.includes(c.id));
   const usage = await Promise.all(customers.map(async (c) => ({ customer: c, usage: await getUsage(db, c.id) })));
   return (
     <>
       <h1>Overview</h1>
-      {typeof denied === 'string' && (
-        <p role="alert" className="status-bad">
-          That page ({denied}) is for administrators.
-        </p>
-      )}
-      {staff.kind === 'member' && staff.memberships.length === 0 && (
-        <p role="alert">Your account is not a member of any customer yet: ask an administrator to add you.</p>
-      )}
       <section aria-labelledby="tiers">
         <h2 id="tiers">Storage tiers</h2>
         <StorageTiers health={health} />

@@ -6,6 +6,7 @@
  */
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { NextRequest } from 'next/server';
 import { cache } from 'react';
 import { getConfig } from '@/lib/config';
 import { HttpError } from '@/lib/http';
@@ -36,9 +37,15 @@ export async function requireStaffPage(path: string): Promise<Staff> {
   return staff;
 }
 
-/** For admin APIs: the staff, or a 401 (proxy.ts checks first; this keeps each handler safe on its own). */
-export async function requireStaffApi(): Promise<Staff> {
-  const staff = await currentStaff();
+/**
+ * For admin APIs: the staff of `request`, or a 401 (proxy.ts checks first; this keeps each handler
+ * safe on its own). Reads the request's own cookies, so a handler works wherever it is called; a
+ * refresh attempted here is dropped (proxy.ts has refreshed the session already).
+ */
+export async function requireStaffApi(request: Request): Promise<Staff> {
+  // The headers only: the handler still reads the body.
+  const { cookies: jar } = new NextRequest(request.url, { headers: request.headers });
+  const staff = await resolveStaff(getConfig(), { getAll: () => jar.getAll(), setAll: () => {} });
   if (!staff) throw new HttpError(401, 'unauthorized', 'sign in at /login');
   return staff;
 }

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
 import type { Config } from '@/lib/config';
 import { resolveDb } from '@/lib/db/resolve';
+import { SupabaseDb } from '@/lib/db/supabase';
 import type { Db } from '@/lib/db/types';
 import { HttpError } from '@/lib/http';
 import { createLogger } from '@/lib/log';
@@ -31,7 +32,8 @@ export interface SupabaseUser {
   email: string | null;
 }
 
-export type Staff = { kind: 'admin' } | { kind: 'member'; user: SupabaseUser; memberships: Membership[] };
+/** A member carries their access token: their reads go through the Data API as them (see staffDb). */
+export type Staff = { kind: 'admin' } | { kind: 'member'; user: SupabaseUser; memberships: Membership[]; accessToken: string };
 
 /** The request's cookies: what `@supabase/ssr` reads and (where the runtime allows) writes. */
 export interface CookieJar {
@@ -52,11 +54,15 @@ export function hasSupabaseSessionCookie(cookies: { name: string }[]): boolean {
 const claimsSchema = z.object({ sub: z.guid(), email: z.string().optional() });
 
 /**
- * The signed-in Supabase user of the request, or null. An expired access token is refreshed with the
- * refresh token and the new session written through `cookies.setAll` (in proxy.ts, onto the
- * response). Fails closed: an unreachable Auth server means "not signed in", logged.
+ * The signed-in Supabase user of the request and their access token, or null. An expired access
+ * token is refreshed with the refresh token and the new session written through `cookies.setAll`
+ * (in proxy.ts, onto the response). Fails closed: an unreachable Auth server means "not signed
+ * in", logged.
  */
-export async function supabaseUser(config: Pick<Config, 'supabase'>, cookies: CookieJar): Promise<SupabaseUser | null> {
+async function supabaseSession(
+  config: Pick<Config, 'supabase'>,
+  cookies: CookieJar,
+): Promise<{ user: SupabaseUser; accessToken: string } | null> {
   if (!supabaseAuthEnabled(config) || !hasSupabaseSessionCookie(cookies.getAll())) return null;
   const supabase = createAuthClient(config.supabase, cookies);
   // Do not run code between createServerClient and getClaims(): getClaims() loads the session from
@@ -70,7 +76,15 @@ export async function supabaseUser(config: Pick<Config, 'supabase'>, cookies: Co
   }
   const claims = claimsSchema.safeParse(data?.claims);
   if (!claims.success) return null;
-  return { id: claims.data.sub, email: claims.data.email ?? null };
+  // The session getClaims() just verified (and refreshed): its token is what the Data API checks again.
+  const { data: current } = await supabase.auth.getSession();
+  if (!current.session) return null;
+  return { user: { id: claims.data.sub, email: claims.data.email ?? null }, accessToken: current.session.access_token };
+}
+
+/** The signed-in Supabase user of the request, or null (see supabaseSession). */
+export async function supabaseUser(config: Pick<Config, 'supabase'>, cookies: CookieJar): Promise<SupabaseUser | null> {
+  return (await supabaseSession(config, cookies))?.user ?? null;
 }
 
 const membershipsSchema = z.array(
@@ -98,9 +112,33 @@ export function addMember(
 export async function resolveStaff(config: Config, cookies: CookieJar): Promise<Staff | null> {
   const all = cookies.getAll();
   if (isAdminSession(config, all.find((c) => c.name === SESSION_COOKIE)?.value)) return { kind: 'admin' };
-  const user = await supabaseUser(config, cookies);
-  if (!user) return null;
-  return { kind: 'member', user, memberships: await staffMemberships(await resolveDb(config), user.id) };
+  const session = await supabaseSession(config, cookies);
+  if (!session) return null;
+  const memberships = await staffMemberships(await resolveDb(config), session.user.id);
+  return { kind: 'member', user: session.user, memberships, accessToken: session.accessToken };
+}
+
+/**
+ * The `Db` a staff member's reads go through. An administrator: the serving Db. A member: the Data
+ * API as the member (their JWT), so Row Level Security limits every row to their customers — a
+ * second layer under the server's own checks — and only the RPCs granted to `authenticated` answer.
+ * During a database outage the embedded fallback serves (it has no Auth users): the server's checks
+ * alone scope the reads then. Writes always use the serving Db, after a membership check.
+ */
+export async function staffDb(config: Config, staff: Staff): Promise<Db> {
+  const db = await resolveDb(config);
+  if (staff.kind === 'admin' || !config.supabase) return db;
+  if ((await db.servingStatus?.())?.fallbackActive) return db;
+  return new SupabaseDb(config.supabase, { accessToken: staff.accessToken, pingTimeoutMs: config.dbConnectTimeoutMs });
+}
+
+/**
+ * The one customer a page shows a staff member at a time: `requested` when they are a member of it,
+ * else their first; null when they belong to none. Undefined for an administrator (every customer).
+ */
+export function pageCustomer(staff: Staff, requested: string | undefined): string | null | undefined {
+  if (staff.kind === 'admin') return undefined;
+  return staff.memberships.find((m) => m.customerId === requested)?.customerId ?? staff.memberships[0]?.customerId ?? null;
 }
 
 /** The customer ids `staff` may see, or null for all of them (an administrator). */
@@ -129,17 +167,16 @@ export function requireAdmin(staff: Staff): void {
  * /api/admin/* path is for administrators only — proxy.ts refuses it to members, so an API that does
  * not check membership can never leak another customer's data (fail closed).
  */
-const MEMBER_APIS = [/^\/api\/admin\/conversations\/[^/]+\/replies$/, /^\/api\/admin\/customers\/[^/]+$/];
+const MEMBER_APIS = [
+  /^\/api\/admin\/conversations\/[^/]+\/replies$/,
+  /^\/api\/admin\/customers\/[^/]+$/,
+  /^\/api\/admin\/queue\/retry$/,
+  /^\/api\/admin\/crawl-jobs$/,
+  /^\/api\/admin\/crawl-jobs\/[^/]+(\/results|\/cancel)?$/,
+];
 
 export function memberMayCall(pathname: string): boolean {
   return MEMBER_APIS.some((re) => re.test(pathname));
-}
-
-/** Dashboard pages for administrators only (not scoped to a customer yet). */
-const ADMIN_PAGES = [/^\/dashboard\/queue(\/|$)/, /^\/dashboard\/crawls(\/|$)/];
-
-export function memberMayOpen(pathname: string): boolean {
-  return !ADMIN_PAGES.some((re) => re.test(pathname));
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
- * Supabase through its Data API (PostgREST): `supabase.rpc(fn, args)` with the service-role client.
- * PostgREST passes the whole JSON body as the single unnamed `jsonb` argument of `fn`.
+ * Supabase through its Data API (PostgREST): `supabase.rpc(fn, args)` with the service-role client,
+ * or — with `accessToken` — as a signed-in staff member, under Row Level Security. PostgREST passes
+ * the whole JSON body as the single unnamed `jsonb` argument of `fn`.
  */
 import type { PostgrestError, SupabaseClient } from '@supabase/supabase-js';
 import type { Config } from '@/lib/config';
-import { createServiceRoleClient } from '@/lib/supabase/server';
+import { createServiceRoleClient, createUserClient } from '@/lib/supabase/server';
 import { DbError, SqlState, assertFunctionName } from './errors';
 import type { Db } from './types';
 
@@ -13,6 +14,11 @@ export interface SupabaseDbOptions {
   requestTimeoutMs?: number;
   /** Timeout of `ping()`, which decides reachability. @default 3000 */
   pingTimeoutMs?: number;
+  /**
+   * Call as this user (anon key + their JWT): only the RPCs granted to `authenticated` (the
+   * `private.member_rpcs` list), with RLS filtering rows to their customers. Default: service role.
+   */
+  accessToken?: string;
 }
 
 /** PostgREST's own error codes mapped onto the SQLSTATE the other adapters report for the same failure. */
@@ -51,7 +57,7 @@ export class SupabaseDb implements Db {
   private readonly pingTimeoutMs: number;
 
   constructor(supabase: NonNullable<Config['supabase']>, options: SupabaseDbOptions = {}) {
-    this.client = createServiceRoleClient(supabase);
+    this.client = options.accessToken ? createUserClient(supabase, options.accessToken) : createServiceRoleClient(supabase);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 3000;
   }

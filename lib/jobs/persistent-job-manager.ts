@@ -284,8 +284,11 @@ export class PersistentJobManager {
   }
 }
 
-/** The app's job manager, on the resolved database and the cache with its in-memory fallback. */
-export async function getPersistentJobManager(): Promise<PersistentJobManager> {
+/**
+ * The app's job manager, on the cache with its in-memory fallback and `db` (a staff member's reads,
+ * lib/auth/staff.ts `staffDb`) or else the serving database.
+ */
+export async function getPersistentJobManager(db?: Db): Promise<PersistentJobManager> {
   const config = getConfig();
-  return new PersistentJobManager(await resolveDb(config), getRedisClientWithFallback(config));
+  return new PersistentJobManager(db ?? (await resolveDb(config)), getRedisClientWithFallback(config));
 }

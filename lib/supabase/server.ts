@@ -1,6 +1,6 @@
 /**
- * Server-side Supabase clients: the service-role client (data) and the per-request auth client
- * (staff sign-in with Supabase Auth).
+ * Server-side Supabase clients: the service-role client (data), the per-request auth client (staff
+ * sign-in with Supabase Auth) and a staff member's data client (their JWT: RLS applies).
  *
  * WARNING: the service-role client bypasses Row Level Security. Import this module only from server
  * code (route handlers, scripts); never from a client component.
@@ -11,6 +11,14 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { Config } from '@/lib/config';
 
+const DATA_CLIENT_OPTIONS = {
+  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  // supabase-js builds its Realtime client eagerly and Node 20 has no global WebSocket; `ws` is
+  // the implementation Supabase documents for Node. Its typings differ from the DOM's only in
+  // event object types, hence the cast.
+  realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
+};
+
 /** A new service-role client; throws when Supabase (URL + service-role key) is not configured. */
 export function createServiceRoleClient(supabase: Config['supabase']): SupabaseClient {
   if (!supabase?.serviceRoleKey) {
@@ -18,12 +26,21 @@ export function createServiceRoleClient(supabase: Config['supabase']): SupabaseC
       '[omniops] [supabase] SUPABASE_SERVICE_ROLE_KEY and NEXT_PUBLIC_SUPABASE_URL are required for the service-role client',
     );
   }
-  return createClient(supabase.url, supabase.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    // supabase-js builds its Realtime client eagerly and Node 20 has no global WebSocket; `ws` is
-    // the implementation Supabase documents for Node. Its typings differ from the DOM's only in
-    // event object types, hence the cast.
-    realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
+  return createClient(supabase.url, supabase.serviceRoleKey, DATA_CLIENT_OPTIONS);
+}
+
+/**
+ * A data client acting as a signed-in user: the anon key plus the user's access token, so PostgREST
+ * runs each call as `authenticated` with the user's claims and Row Level Security filters the rows.
+ * The token is not refreshed here (proxy.ts refreshes the session); create one per request.
+ */
+export function createUserClient(supabase: Config['supabase'], accessToken: string): SupabaseClient {
+  if (!supabase?.anonKey) {
+    throw new Error('[omniops] [supabase] NEXT_PUBLIC_SUPABASE_ANON_KEY is required for a user-scoped client');
+  }
+  return createClient(supabase.url, supabase.anonKey, {
+    ...DATA_CLIENT_OPTIONS,
+    global: { headers: { Authorization: `Bearer ${accessToken}` } },
   });
 }
 

@@ -324,7 +324,7 @@ test.describe('dashboard with Supabase Auth (staff accounts)', () => {
     await service('/rest/v1/rpc/customer_members_add', { customerId: customers.alpha, userId: user.id });
   });
 
-  test('staff sign in with email and password, see only their customer, are refused the rest, stay signed in across a refresh, sign out', async ({ page, context }, testInfo) => {
+  test('staff sign in with email and password, see only their customer on every page, are refused the administrators’ APIs, stay signed in across a refresh, sign out', async ({ page, context }, testInfo) => {
     const errors = consoleErrors(page);
     const authCookie = async () => (await context.cookies()).filter((c) => c.name.startsWith('sb-')).map((c) => c.value).join('');
 
@@ -353,7 +353,7 @@ test.describe('dashboard with Supabase Auth (staff accounts)', () => {
     await expect(page.getByRole('status').filter({ hasText: 'Reply sent.' })).toBeVisible();
 
     const nav = page.getByRole('navigation', { name: 'Dashboard' });
-    await expect(nav.getByRole('link')).toHaveText(['Overview', 'Conversations', 'Customers']);
+    await expect(nav.getByRole('link')).toHaveText(['Overview', 'Conversations', 'Queue', 'Crawl jobs', 'Customers']);
     await nav.getByRole('link', { name: 'Customers' }).click();
     await expect(page.getByRole('link', { name: 'alpha shop' })).toBeVisible();
     await expect(page.getByRole('link', { name: 'beta shop' })).toHaveCount(0);
@@ -364,18 +364,27 @@ test.describe('dashboard with Supabase Auth (staff accounts)', () => {
     await page.goto(`/dashboard/customers/${customers.beta}`);
     await expect(page.getByText('This page could not be found.')).toBeVisible();
     await expect(page.getByText('beta shop')).toHaveCount(0);
-    await page.goto('/dashboard/queue');
-    await expect(page).toHaveURL(/\/dashboard\?denied=%2Fdashboard%2Fqueue$/);
-    await expect(page.getByRole('alert').filter({ hasText: /\S/ })).toHaveText('That page (/dashboard/queue) is for administrators.');
+    // Queue and Crawl jobs: their customer's only (read under RLS with their own JWT).
+    await nav.getByRole('link', { name: 'Queue' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Queue' })).toBeVisible();
+    await expect(page.getByRole('cell', { name: 'Question from a alpha visitor' })).toBeVisible();
+    await expect(page.getByText('Question from a beta visitor')).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Purge expired' })).toHaveCount(0);
+    await nav.getByRole('link', { name: 'Crawl jobs' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Crawl jobs' })).toBeVisible();
+    await expect(page.getByLabel('Customer').getByRole('option')).toHaveText(['alpha shop']);
     expect((await page.request.get('/api/admin/customers')).status()).toBe(403);
-    expect((await page.request.post('/api/admin/queue/retry', { data: {} })).status()).toBe(403);
+    expect((await page.request.post('/api/admin/queue/purge', { data: {} })).status()).toBe(403);
+    expect((await page.request.post('/api/admin/queue/retry', { data: { ids: [crypto.randomUUID()], customerId: customers.beta } })).status()).toBe(403);
+    expect((await page.request.get(`/api/admin/crawl-jobs?customerId=${customers.beta}`)).status()).toBe(403);
+    expect((await page.request.get(`/api/admin/crawl-jobs?customerId=${customers.alpha}`)).status()).toBe(200);
     expect((await page.request.patch(`/api/admin/customers/${customers.beta}`, { data: { name: 'taken' } })).status()).toBe(403);
     expect((await page.request.patch(`/api/admin/customers/${customers.alpha}`, { data: { plan: 'enterprise' } })).status()).toBe(403);
     expect((await page.request.patch(`/api/admin/customers/${customers.alpha}`, { data: { retentionDays: 30 } })).status()).toBe(200);
 
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 900 });
-      for (const [name, url] of [['overview', '/dashboard'], ['conversations', '/dashboard/conversations'], ['customer', `/dashboard/customers/${customers.alpha}`]]) {
+      for (const [name, url] of [['overview', '/dashboard'], ['conversations', '/dashboard/conversations'], ['queue', '/dashboard/queue'], ['crawls', '/dashboard/crawls'], ['customer', `/dashboard/customers/${customers.alpha}`]]) {
         await page.goto(url!);
         await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
         expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${width}px`).toBeLessThanOrEqual(width);

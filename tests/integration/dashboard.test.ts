@@ -67,13 +67,13 @@ describe.each(sqlBackendKinds)('dashboard data on %s', (kind) => {
     expect(failed.total).toBe(1);
     expect(failed.messages[0]).toMatchObject({ status: 'failed', retryCount: MAX_RETRIES, lastError: 'responder down' });
 
-    const outcome = await retryAndDeliver(backend.db, { openai: undefined }, { ids: [messages[0]!.id] });
+    const outcome = await retryAndDeliver(backend.db, { openai: undefined }, { kind: 'admin' }, { ids: [messages[0]!.id] });
     expect(outcome.retried).toHaveLength(1);
     expect(outcome.delivered).toEqual([messages[0]!.id]);
     expect((await listQueue(backend.db, { customerId, status: 'failed' })).total).toBe(0);
     expect((await listQueue(backend.db, { customerId, status: 'completed' })).total).toBe(26);
     // Retrying something that is not a dead letter changes nothing.
-    expect((await retryAndDeliver(backend.db, { openai: undefined }, { ids: [messages[0]!.id] })).retried).toEqual([]);
+    expect((await retryAndDeliver(backend.db, { openai: undefined }, { kind: 'admin' }, { ids: [messages[0]!.id] })).retried).toEqual([]);
 
     await insertCompletedMessages(backend.admin, customerId, 3, `now() - interval '1 minute'`, 'expired');
     expect(await purgeExpired(backend.db)).toBe(3);

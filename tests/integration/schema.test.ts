@@ -328,7 +328,9 @@ describe.each(sqlBackendKinds)('schema on %s', (kind) => {
         `update scrape_job_stats set total_pages = 0 where customer_id = '${customerA}'`,
         `update usage set messages = 0 where customer_id = '${customerA}'`,
         `insert into customer_members (customer_id, user_id) values ('${customerA}', gen_random_uuid())`,
-        `select * from cleanup_runs`,
+        // The scheduled runs are shown on every member's overview, read-only.
+        `update cleanup_runs set status = 'failed'`,
+        `delete from cleanup_runs`,
       ]) {
         expect({ sql, state: await sqlStateOf(admin, 'authenticated', claims, sql) }).toEqual({ sql, state: '42501' });
       }
@@ -352,23 +354,27 @@ describe.each(sqlBackendKinds)('schema on %s', (kind) => {
     });
   });
 
-  it('lets only service_role execute the RPC functions in schema public', async () => {
-    const rows = await admin.query<{ fn: string; anon: boolean; authenticated: boolean; service: boolean; unnamed: boolean }>(`
-      select p.oid::regprocedure::text as fn,
+  it('lets service_role execute every RPC in schema public, authenticated only the staff reads (invoker rights), anon none', async () => {
+    const rows = await admin.query<{ fn: string; name: string; anon: boolean; authenticated: boolean; service: boolean; unnamed: boolean; definer: boolean }>(`
+      select p.oid::regprocedure::text as fn, p.proname as name,
              has_function_privilege('anon', p.oid, 'execute') as anon,
              has_function_privilege('authenticated', p.oid, 'execute') as authenticated,
              has_function_privilege('service_role', p.oid, 'execute') as service,
-             coalesce(p.proargnames[1], '') = '' as unnamed
+             coalesce(p.proargnames[1], '') = '' as unnamed,
+             p.prosecdef as definer
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public'`);
     expect(rows.length).toBeGreaterThanOrEqual(8);
+    // What a staff member's JWT may call: reads of the dashboard, each filtered by RLS because it
+    // runs with the caller's rights (a SECURITY DEFINER function would bypass the policies).
+    const memberReads = [
+      'conversation_get', 'conversations_list', 'crawl_job_get', 'crawl_job_list', 'crawl_job_results', 'crawl_job_timeline',
+      'customers_get', 'customers_list', 'dashboard_activity', 'queue_list', 'queue_stats', 'usage_get',
+    ];
+    expect(rows.filter((r) => r.authenticated).map((r) => r.name).sort()).toEqual(memberReads);
     for (const row of rows) {
-      expect({ fn: row.fn, anon: row.anon, authenticated: row.authenticated, service: row.service }).toEqual({
-        fn: row.fn,
-        anon: false,
-        authenticated: false,
-        service: true,
-      });
+      expect({ fn: row.fn, anon: row.anon, service: row.service }).toEqual({ fn: row.fn, anon: false, service: true });
+      if (row.authenticated) expect({ fn: row.fn, definer: row.definer }).toEqual({ fn: row.fn, definer: false });
       // PostgREST passes the request body only to a single *unnamed* json/jsonb parameter.
       if (row.fn.endsWith('(jsonb)')) expect({ fn: row.fn, unnamed: row.unnamed }).toEqual({ fn: row.fn, unnamed: true });
     }

@@ -2,7 +2,8 @@
  * Staff accounts with Supabase Auth: the real `@supabase/ssr` client against a GoTrue-protocol
  * server (tests/support/gotrue-server.ts) in front of the PostgREST double on a migrated PostgreSQL
  * database — the app configured exactly as on Supabase. Covers sign-in, proxy.ts's guard and
- * session refresh, memberships, the per-customer checks of replies and settings, and sign-out.
+ * session refresh, memberships, the per-customer checks of replies, settings, queue retries and
+ * crawl jobs, Row Level Security under a member's reads (their own JWT), and sign-out.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,9 +11,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { NextRequest } from 'next/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GET as getJobRoute } from '@/app/api/admin/crawl-jobs/[id]/route';
+import { POST as cancelJobRoute } from '@/app/api/admin/crawl-jobs/[id]/cancel/route';
+import { GET as getResultsRoute } from '@/app/api/admin/crawl-jobs/[id]/results/route';
+import { GET as listJobsRoute, POST as createJobRoute } from '@/app/api/admin/crawl-jobs/route';
+import { GET as listCustomersRoute } from '@/app/api/admin/customers/route';
+import { POST as purgeRoute } from '@/app/api/admin/queue/purge/route';
+import { POST as retryRoute } from '@/app/api/admin/queue/retry/route';
 import {
   addMember,
   resolveStaff,
+  staffDb,
   signInWithPassword,
   signOutSupabase,
   supabaseUser,
@@ -21,8 +30,23 @@ import {
   type Staff,
 } from '@/lib/auth/staff';
 import type { Config } from '@/lib/config';
-import { getCustomer } from '@/lib/customers';
-import { listConversations, scopedOverview, staffReply, staffUpdateCustomer } from '@/lib/dashboard';
+import { getCustomer, listCustomers } from '@/lib/customers';
+import {
+  crawlTimeline,
+  getActivity,
+  getConversation,
+  listConversations,
+  listQueue,
+  purgeExpired,
+  retryAndDeliver,
+  scopedOverview,
+  staffReply,
+  staffUpdateCustomer,
+} from '@/lib/dashboard';
+import { startCrawl } from '@/lib/jobs';
+import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
+import { MAX_RETRIES, enqueueMessages, failMessages, queueStats } from '@/lib/queue';
+import { getUsage } from '@/lib/usage';
 import { resolveDb } from '@/lib/db/resolve';
 import type { Db } from '@/lib/db/types';
 import { HttpError, parseWith } from '@/lib/http';
@@ -144,23 +168,25 @@ describe('staff accounts with Supabase Auth', () => {
         kind: 'member',
         user: { id: staffUser.id, email: staffUser.email },
         memberships: [{ customerId: customerA, customerName: 'Alpha Shop', role: 'agent' }],
+        accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       });
       expect(visibleCustomerIds(staff)).toEqual([customerA]);
     });
 
-    it('passes the guard on scoped pages and APIs; Queue, Crawl jobs and the other admin APIs are refused', async () => {
-      for (const p of ['/dashboard', '/dashboard/conversations', `/dashboard/customers/${customerA}`]) {
+    it('passes the guard on every dashboard page and the APIs that check the customer; the administrators’ APIs are refused', async () => {
+      for (const p of ['/dashboard', '/dashboard/conversations', `/dashboard/customers/${customerA}`, '/dashboard/queue', '/dashboard/crawls', '/dashboard/crawls/x']) {
         const response = await proxy(request(p, jar.header()));
         expect(response.headers.get('x-middleware-next'), p).toBe('1');
       }
-      expect((await proxy(request(`/api/admin/customers/${customerA}`, jar.header()))).headers.get('x-middleware-next')).toBe('1');
-      const queue = await proxy(request('/dashboard/queue', jar.header()));
-      expect(queue.status).toBe(303);
-      expect(queue.headers.get('location')).toBe('http://127.0.0.1:3000/dashboard?denied=%2Fdashboard%2Fqueue');
-      expect((await proxy(request('/dashboard/crawls/x', jar.header()))).status).toBe(303);
-      for (const p of ['/api/admin/customers', '/api/admin/queue/retry', '/api/admin/queue/purge', `/api/admin/customers/${customerA}/rotate-key`, `/api/admin/customers/${customerA}/export`, '/api/admin/crawl-jobs']) {
+      for (const p of [`/api/admin/customers/${customerA}`, '/api/admin/queue/retry', '/api/admin/crawl-jobs', '/api/admin/crawl-jobs/x', '/api/admin/crawl-jobs/x/results', '/api/admin/crawl-jobs/x/cancel']) {
+        expect((await proxy(request(p, jar.header()))).headers.get('x-middleware-next'), p).toBe('1');
+      }
+      for (const p of ['/api/admin/customers', '/api/admin/queue/purge', `/api/admin/customers/${customerA}/rotate-key`, `/api/admin/customers/${customerA}/export`]) {
         expect((await proxy(request(p, jar.header()))).status, p).toBe(403);
       }
+      // The handlers refuse on their own too (should a path ever slip past proxy.ts).
+      expect((await listCustomersRoute(request('/api/admin/customers', jar.header()))).status).toBe(403);
+      expect((await purgeRoute(request('/api/admin/queue/purge', jar.header()))).status).toBe(403);
     });
 
     it('sees and answers only their customer’s conversations', async () => {
@@ -185,6 +211,96 @@ describe('staff accounts with Supabase Auth', () => {
       await expect(staffUpdateCustomer(db, staff, customerB, { name: 'Mine now' })).rejects.toMatchObject({ status: 403 });
       expect((await getCustomer(pg.db, customerA))!.plan).toBe('pro');
       expect((await getCustomer(pg.db, customerB))!.name).toBe('Beta Shop');
+    });
+
+    it('reads through their own JWT, so Row Level Security hides other customers even when the server asks for them', async () => {
+      const mine = await staffDb(config, staff);
+      expect(mine).not.toBe(db);
+      expect(mine.kind).toBe('supabase');
+      const beta = (await listConversations(db, { customerId: customerB })).conversations[0]!;
+      const alphaJob = 'rls-alpha-job';
+      const betaJob = 'rls-beta-job';
+      const service = await getPersistentJobManager(db);
+      for (const [customerId, jobId] of [[customerA, alphaJob], [customerB, betaJob]] as const) {
+        await startCrawl(service, { customerId, jobId, startUrl: `https://${jobId}.example/` });
+        await service.addJobResults(jobId, [{ url: `https://${jobId}.example/`, status: 'success', httpStatus: 200, bytes: 10 }]);
+      }
+
+      // Asked explicitly for Beta's rows (what a server-side bug would do), the database returns none.
+      expect((await listCustomers(mine)).map((c) => c.id)).toEqual([customerA]);
+      expect(await getCustomer(mine, customerB)).toBeNull();
+      expect(await getUsage(mine, customerB)).toBeNull();
+      expect(await getUsage(mine, customerA)).toMatchObject({ customerId: customerA, plan: 'pro' });
+      expect((await listConversations(mine, { customerId: customerB })).total).toBe(0);
+      expect([...new Set((await listConversations(mine, {})).conversations.map((c) => c.customerId))]).toEqual([customerA]);
+      expect(await getConversation(mine, beta.id)).toBeNull();
+      expect((await listQueue(mine, { customerId: customerB })).total).toBe(0);
+      expect(await queueStats(mine)).toEqual(await queueStats(db, customerA));
+      const activity = await getActivity(mine);
+      expect(activity.messagesPerHour).toEqual((await getActivity(db, customerA)).messagesPerHour);
+      expect(activity.messagesPerHour).not.toEqual((await getActivity(db)).messagesPerHour);
+      expect(activity.cleanupRuns).toEqual((await getActivity(db)).cleanupRuns);
+      const member = await getPersistentJobManager(mine);
+      expect((await member.listJobs({})).jobs.map((j) => j.jobId)).toEqual([alphaJob]);
+      expect(await member.getJobFromSupabase(betaJob)).toBeNull();
+      expect((await member.getJobResultsFromSupabase(betaJob)).results).toEqual([]);
+      expect(await crawlTimeline(mine, betaJob)).toEqual([]);
+      expect((await member.getJobFromSupabase(alphaJob))!.stats.totalPages).toBe(1);
+      expect(await crawlTimeline(mine, alphaJob)).toEqual([{ second: 0, count: 1 }]);
+
+      // Writes and everything outside the staff reads are not granted to their role at all.
+      await expect(purgeExpired(mine)).rejects.toMatchObject({ code: '42501' });
+      await expect(mine.rpc('customers_update', { id: customerA, name: 'Renamed' })).rejects.toMatchObject({ code: '42501' });
+      await expect(mine.rpc('staff_memberships', { userId: staffUser.id })).rejects.toMatchObject({ code: '42501' });
+      await expect(member.cancelJob(alphaJob)).rejects.toMatchObject({ code: '42501' });
+    });
+
+    it('retries only their customer’s dead letters', async () => {
+      const dead: Record<'alpha' | 'beta', string> = { alpha: '', beta: '' };
+      for (const [name, customerId] of [['alpha', customerA], ['beta', customerB]] as const) {
+        const { messages } = await enqueueMessages(db, { customerId, sessionId: `${name}-dead`, messages: [{ clientMessageId: 'x', data: { text: 'stuck' } }] });
+        for (let i = 0; i < MAX_RETRIES; i++) await failMessages(db, [{ id: messages[0]!.id, error: 'responder down' }], { baseDelaySeconds: 0 });
+        dead[name] = messages[0]!.id;
+      }
+      const retry = (body: object) =>
+        retryRoute(new Request('http://127.0.0.1:3000/api/admin/queue/retry', { method: 'POST', headers: { cookie: jar.header(), 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+      expect((await retry({ ids: [dead.beta] })).status).toBe(400);
+      expect((await retry({ ids: [dead.beta], customerId: customerB })).status).toBe(403);
+      // Beta's id under Alpha's name: the database retries only Alpha's messages.
+      expect(await (await retry({ ids: [dead.beta], customerId: customerA })).json()).toEqual({ retried: [], delivered: [] });
+      expect((await listQueue(db, { customerId: customerB, status: 'failed' })).total).toBe(1);
+      const own = await retry({ ids: [dead.alpha], customerId: customerA });
+      expect(own.status).toBe(200);
+      expect((await own.json()).retried).toMatchObject([{ id: dead.alpha, status: 'pending' }]);
+      // Without a session, the handler itself refuses.
+      expect((await retryRoute(new Request('http://127.0.0.1:3000/api/admin/queue/retry', { method: 'POST', body: '{}' }))).status).toBe(401);
+      await expect(retryAndDeliver(db, config, staff, { ids: [dead.beta], customerId: customerB })).rejects.toMatchObject({ status: 403 });
+    });
+
+    it('lists, reads and cancels only their customer’s crawl jobs, and starts crawls only for it', async () => {
+      const service = await getPersistentJobManager(db);
+      await startCrawl(service, { customerId: customerA, jobId: 'api-alpha-job', startUrl: 'https://alpha.example/' });
+      await startCrawl(service, { customerId: customerB, jobId: 'api-beta-job', startUrl: 'https://beta.example/' });
+      const as = (url: string, init: RequestInit = {}) => new Request(`http://127.0.0.1:3000${url}`, { ...init, headers: { cookie: jar.header(), 'content-type': 'application/json' } });
+      const withId = (id: string) => ({ params: Promise.resolve({ id }) });
+
+      const start = await createJobRoute(as('/api/admin/crawl-jobs', { method: 'POST', body: JSON.stringify({ customerId: customerB, startUrl: 'https://beta.example/' }) }));
+      expect(start.status).toBe(403);
+      expect((await listJobsRoute(as('/api/admin/crawl-jobs'))).status).toBe(400);
+      expect((await listJobsRoute(as(`/api/admin/crawl-jobs?customerId=${customerB}`))).status).toBe(403);
+      const listed = (await (await listJobsRoute(as(`/api/admin/crawl-jobs?customerId=${customerA}`))).json()) as { jobs: { jobId: string }[] };
+      expect(listed.jobs.map((j) => j.jobId).sort()).toEqual(['api-alpha-job', 'rls-alpha-job']);
+
+      for (const route of [getJobRoute, getResultsRoute]) {
+        expect((await route(as('/api/admin/crawl-jobs/api-beta-job'), withId('api-beta-job'))).status).toBe(404);
+        expect((await route(as('/api/admin/crawl-jobs/api-alpha-job'), withId('api-alpha-job'))).status).toBe(200);
+      }
+      expect((await cancelJobRoute(as('/api/admin/crawl-jobs/api-beta-job/cancel', { method: 'POST' }), withId('api-beta-job'))).status).toBe(404);
+      expect((await service.getJobFromSupabase('api-beta-job'))!.status).toBe('queued');
+      const cancelled = await cancelJobRoute(as('/api/admin/crawl-jobs/api-alpha-job/cancel', { method: 'POST' }), withId('api-alpha-job'));
+      expect(cancelled.status).toBe(200);
+      expect(await cancelled.json()).toMatchObject({ jobId: 'api-alpha-job', status: 'cancelled' });
+      await service.cancelJob('api-beta-job');
     });
 
     it('an expiring session is refreshed by the proxy: new cookies on the response, and they work', async () => {

@@ -1,8 +1,9 @@
 /**
- * GET /api/admin/customers/:id/export, called the way Next.js calls it (the admin session is
- * proxy.ts's business, covered end to end in tests/e2e/transfer.spec.ts): a streamed transfer file
- * that imports elsewhere, counted as an export in usage, 429 past the plan's limit, 404 / 400.
+ * GET /api/admin/customers/:id/export, called the way Next.js calls it, with an admin session
+ * cookie: a streamed transfer file that imports elsewhere, counted as an export in usage, 429 past
+ * the plan's limit, 404 / 400, 401 without a session.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { verifyFile } from '@/lib/transfer/read';
 import { sqlBackends, type SqlBackend } from '../support/databases';
 import { newCustomer } from '../support/fixtures';
 import { canonicalDump, seedTenant } from '../support/transfer';
+import { adminCookie, resetApp, useAppEnv } from '../support/app';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-transfer-route-'));
 
@@ -21,14 +23,17 @@ describe('admin export download', () => {
   let backend: SqlBackend;
   let customerId: string;
 
-  const get = (id: string) =>
-    GET(new Request(`http://localhost/api/admin/customers/${id}/export`), { params: Promise.resolve({ id }) }, { db: backend.db });
+  const adminToken = crypto.randomBytes(24).toString('hex');
+  const get = (id: string, cookie = adminCookie(adminToken)) =>
+    GET(new Request(`http://localhost/api/admin/customers/${id}/export`, { headers: { cookie } }), { params: Promise.resolve({ id }) }, { db: backend.db });
 
   beforeAll(async () => {
+    await useAppEnv({ OMNIOPS_ADMIN_TOKEN: adminToken, OMNIOPS_DATA_DIR: dir });
     backend = await sqlBackends.pglite();
     customerId = await seedTenant(backend.db, backend.admin);
   });
   afterAll(async () => {
+    await resetApp();
     await backend?.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -66,6 +71,7 @@ describe('admin export download', () => {
       error: { code: 'plan_limit_reached', message: expect.stringMatching(/^monthly export limit reached: 10 of 10 used on the free plan/) },
     });
     expect((await get('00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await get(customerId, '')).status).toBe(401);
     const malformed = await get('not-a-uuid');
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringMatching(/^id: /) } });

@@ -7,6 +7,7 @@
  * installs a configuration parsed from `env` and drops those singletons, closing the old database
  * and cache, so each scenario starts like a freshly started server.
  */
+import { SESSION_COOKIE, issueSession } from '@/lib/auth/admin-session';
 import { loadConfig, type Config, type Env } from '@/lib/config';
 
 type AppGlobals = {
@@ -36,4 +37,9 @@ export async function useAppEnv(env: Env): Promise<Config> {
   await resetApp();
   globals.__omniopsConfig = loadConfig(env as Record<string, string | undefined>);
   return globals.__omniopsConfig;
+}
+
+/** The `cookie` header of a signed-in administrator, for a configuration with `OMNIOPS_ADMIN_TOKEN = adminToken`. */
+export function adminCookie(adminToken: string): string {
+  return `${SESSION_COOKIE}=${issueSession(adminToken)}`;
 }

@@ -1,10 +1,10 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { visibleCustomerIds } from '@/lib/auth/staff';
+import { pageCustomer, staffDb } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { CONVERSATION_STATUSES, conversationQuerySchema, listConversations } from '@/lib/dashboard';
-import { resolveDb } from '@/lib/db/resolve';
+import { CustomerPicker } from '../_components/customer-picker';
 import { Pager } from '../_components/pager';
 import { Table } from '../_components/table';
 
@@ -15,16 +15,12 @@ const LIMIT = 20;
 export default async function ConversationsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const params = await searchParams;
   const staff = await requireStaffPage('/dashboard/conversations');
-  const scope = visibleCustomerIds(staff);
-  // A staff member sees one of their customers at a time (the first unless another is chosen);
-  // an administrator sees every customer's.
-  const customerId = scope === null ? undefined : (scope.find((id) => id === params.customer) ?? scope[0]);
+  // A staff member sees one of their customers at a time; an administrator sees every customer's.
+  const customerId = pageCustomer(staff, params.customer);
   const parsed = conversationQuerySchema.safeParse({ search: params.q || undefined, status: params.status || undefined, offset: params.offset, limit: LIMIT });
-  const query = { ...(parsed.success ? parsed.data : conversationQuerySchema.parse({ limit: LIMIT })), customerId };
+  const query = { ...(parsed.success ? parsed.data : conversationQuerySchema.parse({ limit: LIMIT })), customerId: customerId ?? undefined };
   const { conversations, total } =
-    scope !== null && customerId === undefined
-      ? { conversations: [], total: 0 }
-      : await listConversations(await resolveDb(getConfig()), query);
+    customerId === null ? { conversations: [], total: 0 } : await listConversations(await staffDb(getConfig(), staff), query);
   const href = (offset: number) => {
     const next = new URLSearchParams();
     if (staff.kind === 'member' && customerId) next.set('customer', customerId);
@@ -37,18 +33,7 @@ export default async function ConversationsPage({ searchParams }: { searchParams
     <>
       <h1>Conversations</h1>
       <form className="filters" role="search" action="/dashboard/conversations">
-        {staff.kind === 'member' && staff.memberships.length > 1 && (
-          <>
-            <label htmlFor="customer">Customer</label>
-            <select id="customer" name="customer" defaultValue={customerId}>
-              {staff.memberships.map((m) => (
-                <option key={m.customerId} value={m.customerId}>
-                  {m.customerName}
-                </option>
-              ))}
-            </select>
-          </>
-        )}
+        <CustomerPicker staff={staff} selected={customerId} />
         <label htmlFor="q">Search messages</label>
         <input id="q" name="q" type="search" defaultValue={query.search ?? ''} placeholder="Text or session id" />
         <label htmlFor="status">Status</label>

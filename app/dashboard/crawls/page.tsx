@@ -1,11 +1,13 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { requireStaffPage } from '@/lib/auth/current-staff';
+import { pageCustomer, staffDb, visibleCustomerIds } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { listCustomers } from '@/lib/customers';
-import { resolveDb } from '@/lib/db/resolve';
 import { listJobsQuerySchema } from '@/lib/jobs';
 import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import { StartCrawlForm } from '../_components/actions';
+import { CustomerPicker } from '../_components/customer-picker';
 import { Pager } from '../_components/pager';
 import { Table } from '../_components/table';
 
@@ -15,13 +17,24 @@ const LIMIT = 20;
 
 export default async function CrawlJobsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const params = await searchParams;
+  const staff = await requireStaffPage('/dashboard/crawls');
+  // A staff member sees one of their customers' crawls at a time; an administrator sees all.
+  const customerId = pageCustomer(staff, params.customer);
+  const scope = visibleCustomerIds(staff);
   const parsed = listJobsQuerySchema.safeParse({ status: params.status || undefined, offset: params.offset, limit: LIMIT });
-  const query = parsed.success ? parsed.data : listJobsQuerySchema.parse({ limit: LIMIT });
-  const [{ jobs, total }, customers] = await Promise.all([
-    getPersistentJobManager().then((manager) => manager.listJobs(query)),
-    resolveDb(getConfig()).then(listCustomers),
+  const query = { ...(parsed.success ? parsed.data : listJobsQuerySchema.parse({ limit: LIMIT })), customerId: customerId ?? undefined };
+  const db = await staffDb(getConfig(), staff);
+  const [{ jobs, total }, allCustomers] = await Promise.all([
+    customerId === null ? { jobs: [], total: 0 } : getPersistentJobManager(db).then((manager) => manager.listJobs(query)),
+    listCustomers(db),
   ]);
+  const customers = scope === null ? allCustomers : allCustomers.filter((c) => scope.includes(c.id));
   const names = new Map(customers.map((c) => [c.id, c.name]));
+  const href = (offset: number) => {
+    const next = new URLSearchParams({ offset: String(offset) });
+    if (staff.kind === 'member' && customerId) next.set('customer', customerId);
+    return `/dashboard/crawls?${next}`;
+  };
   return (
     <>
       <h1>Crawl jobs</h1>
@@ -31,6 +44,12 @@ export default async function CrawlJobsPage({ searchParams }: { searchParams: Pr
       </section>
       <section aria-labelledby="jobs">
         <h2 id="jobs">Jobs</h2>
+        {staff.kind === 'member' && staff.memberships.length > 1 && (
+          <form className="filters" action="/dashboard/crawls">
+            <CustomerPicker staff={staff} selected={customerId} />
+            <button type="submit">Show</button>
+          </form>
+        )}
         {jobs.length === 0 ? (
           <p className="muted">No crawl jobs yet.</p>
         ) : (
@@ -51,7 +70,7 @@ export default async function CrawlJobsPage({ searchParams }: { searchParams: Pr
                 ))}
               </Table>
         )}
-        <Pager total={total} limit={LIMIT} offset={query.offset} href={(offset) => `/dashboard/crawls?offset=${offset}`} />
+        <Pager total={total} limit={LIMIT} offset={query.offset} href={href} />
       </section>
     </>
   );

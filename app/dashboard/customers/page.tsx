@@ -1,10 +1,9 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { visibleCustomerIds } from '@/lib/auth/staff';
+import { staffDb, visibleCustomerIds } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { PLANS, listCustomers } from '@/lib/customers';
-import { resolveDb } from '@/lib/db/resolve';
 import { CustomerForm } from '../_components/actions';
 import { Table } from '../_components/table';
 
@@ -13,13 +12,13 @@ export const metadata: Metadata = { title: 'Customers' };
 export default async function CustomersPage() {
   const staff = await requireStaffPage('/dashboard/customers');
   const scope = visibleCustomerIds(staff);
-  const all = await listCustomers(await resolveDb(getConfig()));
+  const all = await listCustomers(await staffDb(getConfig(), staff));
   const customers = scope === null ? all : all.filter((c) => scope.includes(c.id));
   return (
     <>
       <h1>Customers</h1>
       {customers.length === 0 ? (
-        <p className="muted">{staff.kind === 'admin' ? 'No customers yet.' : 'Your account is not a member of any customer yet.'}</p>
+        <p className="muted">{staff.kind === 'admin' ? 'No customers yet.' : 'None of your customers yet.'}</p>
       ) : (
         <Table headers={['Name', 'Plan', 'Allowed origins', 'Retention']}>
               {customers.map((c) => (

@@ -1,9 +1,13 @@
 /**
  * POST /api/admin/crawl-jobs — start a crawl of a customer's site (idempotent on `jobId`; 429 past
  * the plan's monthly crawls). GET — list jobs with their stats (filters: customerId, status;
- * paging: limit, offset). Admin session required (proxy.ts).
+ * paging: limit, offset). An admin session, or a staff member of the customer (who must name it
+ * when listing; their list is read under RLS).
  */
-import { errorResponse, parseWith, readJson } from '@/lib/http';
+import { requireStaffApi } from '@/lib/auth/current-staff';
+import { requireCustomer, staffDb } from '@/lib/auth/staff';
+import { getConfig } from '@/lib/config';
+import { HttpError, errorResponse, parseWith, readJson } from '@/lib/http';
 import { crawlSoon, listJobsQuerySchema, startCrawl, startCrawlSchema } from '@/lib/jobs';
 import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import { observed } from '@/lib/metrics';
@@ -14,7 +18,9 @@ export const maxDuration = 60;
 
 export const POST = observed('/api/admin/crawl-jobs', async (request: Request) => {
   try {
+    const staff = await requireStaffApi(request);
     const input = parseWith(startCrawlSchema, await readJson(request, 16 * 1024));
+    requireCustomer(staff, input.customerId);
     const jobs = await getPersistentJobManager();
     const result = await startCrawl(jobs, input);
     if (result.created) crawlSoon(jobs);
@@ -26,8 +32,13 @@ export const POST = observed('/api/admin/crawl-jobs', async (request: Request) =
 
 export const GET = observed('/api/admin/crawl-jobs', async (request: Request) => {
   try {
+    const staff = await requireStaffApi(request);
     const query = parseWith(listJobsQuerySchema, Object.fromEntries(new URL(request.url).searchParams));
-    const jobs = await getPersistentJobManager();
+    if (staff.kind === 'member') {
+      if (!query.customerId) throw new HttpError(400, 'invalid_request', 'customerId: required for staff members');
+      requireCustomer(staff, query.customerId);
+    }
+    const jobs = await getPersistentJobManager(await staffDb(getConfig(), staff));
     return Response.json(await jobs.listJobs(query), { headers: { 'cache-control': 'no-store' } });
   } catch (error) {
     return errorResponse(error);

@@ -3,10 +3,9 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { canSeeCustomer } from '@/lib/auth/staff';
+import { canSeeCustomer, staffDb } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { getConversation } from '@/lib/dashboard';
-import { resolveDb } from '@/lib/db/resolve';
 import { ReplyForm } from '../../_components/actions';
 
 export const metadata: Metadata = { title: 'Conversation' };
@@ -17,7 +16,7 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
   const id = z.guid().safeParse((await params).id);
   if (!id.success) notFound();
   const staff = await requireStaffPage(`/dashboard/conversations/${id.data}`);
-  const thread = await getConversation(await resolveDb(getConfig()), id.data);
+  const thread = await getConversation(await staffDb(getConfig(), staff), id.data);
   // Another customer's conversation is as absent as a missing one: its existence is not disclosed.
   if (!thread || !canSeeCustomer(staff, thread.conversation.customerId)) notFound();
   const { conversation, messages } = thread;

@@ -1,9 +1,10 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { requireStaffPage } from '@/lib/auth/current-staff';
+import { staffDb } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
-import { crawlTimeline } from '@/lib/dashboard';
-import { resolveDb } from '@/lib/db/resolve';
+import { crawlTimeline, findStaffJob } from '@/lib/dashboard';
 import { RESULT_STATUSES, getPersistentJobManager, jobIdSchema, type ResultStatus } from '@/lib/jobs/persistent-job-manager';
 import { ActionButton } from '../../_components/actions';
 import { BarChart } from '../../_components/chart';
@@ -25,13 +26,15 @@ export default async function CrawlJobPage({
   const query = await searchParams;
   const status = RESULT_STATUSES.includes(query.status as ResultStatus) ? (query.status as ResultStatus) : undefined;
   const afterId = Math.max(0, Number(query.after) || 0);
-  const manager = await getPersistentJobManager();
+  const staff = await requireStaffPage(`/dashboard/crawls/${encodeURIComponent(id.data)}`);
+  const db = await staffDb(getConfig(), staff);
+  const manager = await getPersistentJobManager(db);
   // The page shows the database's figures (the hot copy may lag a running crawl by one write).
-  const job = await manager.getJobFromSupabase(id.data);
+  const job = await findStaffJob(manager, staff, id.data);
   if (!job) notFound();
   const [page, timeline] = await Promise.all([
     manager.getJobResultsFromSupabase(job.jobId, { status, afterId, limit: LIMIT }),
-    crawlTimeline(await resolveDb(getConfig()), job.jobId),
+    crawlTimeline(db, job.jobId),
   ]);
   const base = `/dashboard/crawls/${encodeURIComponent(job.jobId)}`;
   const stats = job.stats;

@@ -13,7 +13,7 @@ import { observed } from '@/lib/metrics';
 
 export const PATCH = observed('/api/admin/customers/[id]', async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
   try {
-    const staff = await requireStaffApi();
+    const staff = await requireStaffApi(request);
     const { id } = parseWith(z.object({ id: z.guid() }), await params);
     const input = parseWith(customerUpdateSchema, await readJson(request, 64 * 1024));
     return Response.json(await staffUpdateCustomer(await resolveDb(getConfig()), staff, id, input));

@@ -13,7 +13,7 @@ import { observed } from '@/lib/metrics';
  */
 export const POST = observed('/api/admin/conversations/[id]/replies', async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
   try {
-    const staff = await requireStaffApi();
+    const staff = await requireStaffApi(request);
     const { id } = parseWith(z.object({ id: z.guid() }), await params);
     const input = parseWith(replyInputSchema, await readJson(request, 64 * 1024));
     const result = await staffReply(await resolveDb(getConfig()), staff, id, input);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { requireStaffApi } from '@/lib/auth/current-staff';
+import { requireAdmin } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { resolveDb } from '@/lib/db/resolve';
 import type { Db } from '@/lib/db/types';
@@ -15,8 +17,9 @@ export const maxDuration = 300;
  * a download (admin session required: proxy.ts). Counts as an export in the customer's usage: 429
  * past the plan's monthly limit, 404 for an unknown customer. `deps` lets tests pass their database.
  */
-export const GET = observed('/api/admin/customers/[id]/export', async (_request: Request, context: { params: Promise<{ id: string }> }, deps: { db?: Db } = {}) => {
+export const GET = observed('/api/admin/customers/[id]/export', async (request: Request, context: { params: Promise<{ id: string }> }, deps: { db?: Db } = {}) => {
   try {
+    requireAdmin(await requireStaffApi(request));
     const { id } = parseWith(z.object({ id: z.guid() }), await context.params);
     const { filename, body } = await openExportDownload(deps.db ?? (await resolveDb(getConfig())), id);
     return new Response(body, {
