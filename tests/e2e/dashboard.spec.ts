@@ -365,6 +365,7 @@ test.describe('dashboard with Supabase Auth (staff accounts)', () => {
     await expect(page.getByText('This page could not be found.')).toBeVisible();
     await expect(page.getByText('beta shop')).toHaveCount(0);
     // Queue and Crawl jobs: their customer's only (read under RLS with their own JWT).
+    await page.goto('/dashboard');
     await nav.getByRole('link', { name: 'Queue' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Queue' })).toBeVisible();
     await expect(page.getByRole('cell', { name: 'Question from a alpha visitor' })).toBeVisible();
