@@ -96,18 +96,6 @@ export async function staffMemberships(db: Db, userId: string): Promise<Membersh
   return membershipsSchema.parse(await db.rpc('staff_memberships', { userId: z.guid().parse(userId) }));
 }
 
-/** Make `userId` a member of a customer (idempotent: a repeat changes nothing). */
-export function addMember(
-  db: Db,
-  input: { customerId: string; userId: string; role?: Membership['role'] },
-): Promise<{ customerId: string; userId: string; role: Membership['role']; created: boolean }> {
-  return db.rpc('customer_members_add', {
-    customerId: z.guid().parse(input.customerId),
-    userId: z.guid().parse(input.userId),
-    role: z.enum(MEMBER_ROLES).default('agent').parse(input.role),
-  });
-}
-
 /** The staff of a request: an admin session first, else a Supabase Auth user with their memberships; null when neither. */
 export async function resolveStaff(config: Config, cookies: CookieJar): Promise<Staff | null> {
   const all = cookies.getAll();

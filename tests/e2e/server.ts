@@ -43,9 +43,11 @@ export const E2E_PG_DB_NAME = `omniops_e2e_${E2E_PG_APP_PORT}`;
 /**
  * A fifth instance configured as on Supabase (tests/e2e/supabase-app.ts): the PostgREST double on a
  * migrated PostgreSQL database of its own behind a GoTrue-protocol server, one base URL for both.
- * No admin token: staff sign in with Supabase Auth. The wrapper writes the project's URL and keys
- * to `<data dir>/supabase.json` for the tests.
+ * Staff sign in with Supabase Auth; the admin token below (set explicitly, as a Supabase deployment
+ * must) lets an administrator manage them. The wrapper writes the project's URL and keys to
+ * `<data dir>/supabase.json` for the tests.
  */
 export const E2E_SB_APP_PORT = E2E_PORT + 4;
 export const E2E_SB_DATA_DIR = path.join(os.tmpdir(), `omniops-e2e-${E2E_SB_APP_PORT}`);
 export const E2E_SB_DB_NAME = `omniops_e2e_${E2E_SB_APP_PORT}`;
+export const E2E_SB_ADMIN_TOKEN = 'e2e-supabase-admin-token-0123456789';

@@ -2,7 +2,7 @@
  * Starts the app configured as on Supabase, for the e2e tests: a fresh migrated database (as
  * `supabase db push` leaves it), the PostgREST double on it behind a GoTrue-protocol server (one
  * base URL, as a Supabase project has), then `npm start` with NEXT_PUBLIC_SUPABASE_URL, the anon
- * and service-role keys and no admin token. Writes `{ url, anonKey, serviceRoleKey }` to
+ * and service-role keys and an explicit admin token. Writes `{ url, anonKey, serviceRoleKey }` to
  * `<data dir>/supabase.json`. Lives as long as the server; stops it on SIGTERM/SIGINT.
  */
 import { spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startGotrueServer } from '../support/gotrue-server';
 import { startPostgrestServer } from '../support/postgrest-server';
 import { ensurePostgres, recreateMigratedDatabase } from '../support/services';
-import { E2E_SB_DB_NAME } from './server';
+import { E2E_SB_ADMIN_TOKEN, E2E_SB_DB_NAME } from './server';
 
 const dataDir = process.env.OMNIOPS_DATA_DIR!;
 const service = await ensurePostgres();
@@ -36,7 +36,7 @@ const server = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'script
     NEXT_PUBLIC_SUPABASE_URL: project.url,
     NEXT_PUBLIC_SUPABASE_ANON_KEY: project.anonKey,
     SUPABASE_SERVICE_ROLE_KEY: project.serviceRoleKey,
-    OMNIOPS_ADMIN_TOKEN: '',
+    OMNIOPS_ADMIN_TOKEN: E2E_SB_ADMIN_TOKEN,
     DB_FALLBACK: 'off',
   },
 });

@@ -15,11 +15,13 @@ import { GET as getJobRoute } from '@/app/api/admin/crawl-jobs/[id]/route';
 import { POST as cancelJobRoute } from '@/app/api/admin/crawl-jobs/[id]/cancel/route';
 import { GET as getResultsRoute } from '@/app/api/admin/crawl-jobs/[id]/results/route';
 import { GET as listJobsRoute, POST as createJobRoute } from '@/app/api/admin/crawl-jobs/route';
+import { DELETE as removeMemberRoute } from '@/app/api/admin/customers/[id]/members/[userId]/route';
+import { GET as listMembersRoute, POST as addMemberRoute } from '@/app/api/admin/customers/[id]/members/route';
 import { GET as listCustomersRoute } from '@/app/api/admin/customers/route';
 import { POST as purgeRoute } from '@/app/api/admin/queue/purge/route';
 import { POST as retryRoute } from '@/app/api/admin/queue/retry/route';
+import { addMember } from '@/lib/auth/members';
 import {
-  addMember,
   resolveStaff,
   staffDb,
   signInWithPassword,
@@ -53,7 +55,7 @@ import { HttpError, parseWith } from '@/lib/http';
 import { sendMessages, sendSchema } from '@/lib/widget';
 import type { Responder } from '@/lib/chat/responder';
 import { proxy } from '@/proxy';
-import { resetApp, useAppEnv } from '../support/app';
+import { adminCookie, resetApp, useAppEnv } from '../support/app';
 import { migratedPostgres } from '../support/databases';
 import { newCustomer } from '../support/fixtures';
 import { startGotrueServer, type GotrueServer } from '../support/gotrue-server';
@@ -100,6 +102,7 @@ describe('staff accounts with Supabase Auth', () => {
   let customerB: string;
   let staffUser: { id: string; email: string };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-staff-auth-'));
+  const adminToken = crypto.randomBytes(24).toString('hex');
 
   beforeAll(async () => {
     pg = await migratedPostgres();
@@ -112,6 +115,7 @@ describe('staff accounts with Supabase Auth', () => {
       NEXT_PUBLIC_SUPABASE_ANON_KEY: postgrest.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: postgrest.serviceRoleKey,
       OMNIOPS_DATA_DIR: dataDir,
+      OMNIOPS_ADMIN_TOKEN: adminToken,
       DB_FALLBACK: 'off',
     });
     db = await resolveDb(config);
@@ -301,6 +305,49 @@ describe('staff accounts with Supabase Auth', () => {
       expect(cancelled.status).toBe(200);
       expect(await cancelled.json()).toMatchObject({ jobId: 'api-alpha-job', status: 'cancelled' });
       await service.cancelJob('api-beta-job');
+    });
+
+    it('an administrator adds staff by the e-mail of their Auth account, lists and removes them; staff members cannot', async () => {
+      const second = gotrue.addUser('second@beta.example', 'another long password');
+      const call = (route: typeof addMemberRoute, customerId: string, body?: object, cookie = adminCookie(adminToken)) =>
+        route(
+          new Request(`http://127.0.0.1:3000/api/admin/customers/${customerId}/members`, {
+            method: body ? 'POST' : 'GET',
+            headers: { cookie, 'content-type': 'application/json' },
+            body: body ? JSON.stringify(body) : undefined,
+          }),
+          { params: Promise.resolve({ id: customerId }) },
+        );
+      const remove = (customerId: string, userId: string) =>
+        removeMemberRoute(new Request('http://127.0.0.1:3000/', { method: 'DELETE', headers: { cookie: adminCookie(adminToken) } }), {
+          params: Promise.resolve({ id: customerId, userId }),
+        });
+
+      const added = await call(addMemberRoute, customerB, { email: 'Second@Beta.example', role: 'owner' });
+      expect(added.status).toBe(201);
+      expect(await added.json()).toEqual({ created: true, member: { userId: second.id, email: 'second@beta.example', role: 'owner', createdAt: expect.any(String) } });
+      const again = await call(addMemberRoute, customerB, { email: 'second@beta.example', role: 'agent' });
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({ created: false, member: { role: 'owner' } });
+      const unknown = await call(addMemberRoute, customerB, { email: 'nobody@beta.example' });
+      expect(unknown.status).toBe(404);
+      expect((await unknown.json()).error.message).toMatch(/^email: no Supabase Auth account has this address/);
+      expect((await call(addMemberRoute, customerB, { email: 'not an address' })).status).toBe(400);
+      expect((await call(addMemberRoute, '00000000-0000-4000-8000-000000000000', { email: 'second@beta.example' })).status).toBe(404);
+      expect(await (await call(listMembersRoute, customerB)).json()).toEqual([{ userId: second.id, email: 'second@beta.example', role: 'owner', createdAt: expect.any(String) }]);
+      expect((await (await call(listMembersRoute, customerA)).json()).map((m: { email: string }) => m.email)).toEqual([staffUser.email]);
+      // Staff members manage no one: the handler refuses them even past proxy.ts.
+      expect((await call(listMembersRoute, customerA, undefined, jar.header())).status).toBe(403);
+      expect((await call(addMemberRoute, customerA, { email: 'second@beta.example' }, jar.header())).status).toBe(403);
+
+      // The new member signs in and sees Beta; once removed, nothing.
+      const theirs = cookieJar();
+      expect((await signInWithPassword(config, theirs, { email: second.email, password: 'another long password' })).ok).toBe(true);
+      expect(visibleCustomerIds((await resolveStaff(config, theirs))!)).toEqual([customerB]);
+      expect(await (await remove(customerB, second.id)).json()).toEqual({ removed: true });
+      expect(await (await remove(customerB, second.id)).json()).toEqual({ removed: false });
+      expect(visibleCustomerIds((await resolveStaff(config, theirs))!)).toEqual([]);
+      expect(await (await call(listMembersRoute, customerB)).json()).toEqual([]);
     });
 
     it('an expiring session is refreshed by the proxy: new cookies on the response, and they work', async () => {

@@ -7,6 +7,8 @@
  *   GET  /auth/v1/user                             Bearer access token  → user
  *   POST /auth/v1/logout?scope=…                   Bearer access token  → 204 (its refresh tokens revoked)
  *   POST /auth/v1/admin/users                      service-role Bearer, { email, password } → user
+ *   GET  /auth/v1/admin/users?page=&per_page=      service-role Bearer → { users, aud }, oldest first,
+ *                                                  with GoTrue's x-total-count and link (next, last) headers
  *
  * Faithful where the client can tell: the gateway's `apikey` gate, HS256 access tokens (so
  * `getClaims()` verifies them with `GET /user`, as for a project on a symmetric JWT secret), the
@@ -119,7 +121,13 @@ export async function startGotrueServer(options: {
     return { user, claims };
   }
 
-  async function handleAuth(req: http.IncomingMessage, url: URL): Promise<{ status: number; body?: unknown }> {
+  function requireServiceRole(req: http.IncomingMessage): void {
+    const auth = req.headers.authorization;
+    const claims = auth?.startsWith('Bearer ') ? verifyJwt(auth.slice(7), options.jwtSecret) : null;
+    if (claims?.role !== 'service_role') throw new AuthError(403, 'not_admin', 'User not allowed');
+  }
+
+  async function handleAuth(req: http.IncomingMessage, url: URL): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
     if (!req.headers.apikey) throw new AuthError(401, 'no_api_key', 'No API key found in request');
     const path = url.pathname.slice('/auth/v1'.length);
     const text = req.method === 'POST' ? await readBody(req) : '';
@@ -145,10 +153,21 @@ export async function startGotrueServer(options: {
       revokedSessions.add(String(claims.session_id));
       return { status: 204 };
     }
+    if (req.method === 'GET' && path === '/admin/users') {
+      requireServiceRole(req);
+      const page = Math.max(1, Number(url.searchParams.get('page')) || 1);
+      const perPage = Math.min(1000, Math.max(1, Number(url.searchParams.get('per_page')) || 50));
+      const all = [...users.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+      const last = Math.max(1, Math.ceil(all.length / perPage));
+      const link = (p: number, rel: string) => `</admin/users?page=${p}&per_page=${perPage}>; rel="${rel}"`;
+      return {
+        status: 200,
+        body: { users: all.slice((page - 1) * perPage, page * perPage).map(userJson), aud: 'authenticated' },
+        headers: { 'x-total-count': String(all.length), link: [...(page < last ? [link(page + 1, 'next')] : []), link(last, 'last')].join(', ') },
+      };
+    }
     if (req.method === 'POST' && path === '/admin/users') {
-      const auth = req.headers.authorization;
-      const claims = auth?.startsWith('Bearer ') ? verifyJwt(auth.slice(7), options.jwtSecret) : null;
-      if (claims?.role !== 'service_role') throw new AuthError(403, 'not_admin', 'User not allowed');
+      requireServiceRole(req);
       if (typeof body.email !== 'string' || typeof body.password !== 'string') throw new AuthError(400, 'validation_failed', 'email and password required');
       return { status: 200, body: userJson(addUser(body.email, body.password)) };
     }
@@ -185,8 +204,8 @@ export async function startGotrueServer(options: {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const work = url.pathname.startsWith('/auth/v1/')
-      ? handleAuth(req, url).then(({ status, body }) => {
-          res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+      ? handleAuth(req, url).then(({ status, body, headers }) => {
+          res.writeHead(status, { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
           res.end(body === undefined ? undefined : JSON.stringify(body));
         })
       : passUpstream(req, res, url);

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { SESSION_TTL_MS, issueSession, verifySession } from '@/lib/auth/admin-session';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SESSION_TTL_MS, issueSession, serverAdminToken, verifySession } from '@/lib/auth/admin-session';
+import { loadConfig } from '@/lib/config';
 import { secretsEqual } from '@/lib/auth/secrets';
 import { safeNextPath } from '@/lib/auth/redirect';
 
@@ -32,6 +33,21 @@ describe('admin session cookie', () => {
     expect(secretsEqual(token, token)).toBe(true);
     expect(secretsEqual(token, `${token}x`)).toBe(false);
     expect(secretsEqual('', token)).toBe(false);
+  });
+});
+
+describe('admin sign-in with Supabase configured', () => {
+  const supabase = { NEXT_PUBLIC_SUPABASE_URL: 'https://project.supabase.co', NEXT_PUBLIC_SUPABASE_ANON_KEY: 'anon-key', SUPABASE_SERVICE_ROLE_KEY: 'service-role-key' };
+  const forget = () => {
+    (globalThis as { __omniopsAdminToken?: unknown }).__omniopsAdminToken = undefined;
+  };
+  afterEach(forget);
+
+  it('is off unless OMNIOPS_ADMIN_TOKEN is set (staff use Supabase Auth; no token is generated)', () => {
+    forget();
+    expect(serverAdminToken(loadConfig({ ...supabase, OMNIOPS_DATA_DIR: '/nonexistent/omniops' }))).toBeUndefined();
+    forget();
+    expect(serverAdminToken(loadConfig({ ...supabase, OMNIOPS_ADMIN_TOKEN: token }))).toBe(token);
   });
 });
 

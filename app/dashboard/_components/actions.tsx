@@ -60,12 +60,24 @@ function useSubmit() {
 
 const newKey = (prefix: string) => `${prefix}_${crypto.randomUUID()}`;
 
-/** A button that POSTs `body` to `url`. */
-export function ActionButton({ url, body, label, success }: { url: string; body?: unknown; label: string; success: string }) {
+/** A button that sends `body` to `url` (POST unless `method` says otherwise). */
+export function ActionButton({
+  url,
+  method = 'POST',
+  body,
+  label,
+  success,
+}: {
+  url: string;
+  method?: 'POST' | 'DELETE';
+  body?: unknown;
+  label: string;
+  success: string;
+}) {
   const { busy, run, feedback } = useSubmit();
   return (
     <span className="action">
-      <button type="button" disabled={busy} onClick={() => void run(url, 'POST', body ?? {}, success)}>
+      <button type="button" disabled={busy} onClick={() => void run(url, method, method === 'DELETE' ? undefined : (body ?? {}), success)}>
         {busy ? 'Working…' : label}
       </button>
       {feedback}
@@ -217,6 +229,38 @@ export function CustomerForm({ customer, plans, canChangePlan = true }: { custom
       <span />
       <button type="submit" disabled={busy}>
         {busy ? 'Saving…' : customer?.id ? 'Save' : 'Create customer'}
+      </button>
+      <span />
+      <div>{feedback}</div>
+    </form>
+  );
+}
+
+/** Add a staff member (a Supabase Auth account, by e-mail) to a customer. Adding someone twice changes nothing. */
+export function AddMemberForm({ customerId, roles }: { customerId: string; roles: readonly string[] }) {
+  const { busy, run, feedback } = useSubmit();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState('agent');
+  const ids = { email: useId(), role: useId() };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void run(`/api/admin/customers/${customerId}/members`, 'POST', { email, role }, 'Staff member added.', () => setEmail(''));
+  };
+  return (
+    <form onSubmit={submit} className="form-grid" aria-label="Add a staff member">
+      <label htmlFor={ids.email}>Staff e-mail</label>
+      <input id={ids.email} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required maxLength={320} autoComplete="off" />
+      <label htmlFor={ids.role}>Role</label>
+      <select id={ids.role} value={role} onChange={(e) => setRole(e.target.value)}>
+        {roles.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
+      </select>
+      <span />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Adding…' : 'Add staff member'}
       </button>
       <span />
       <div>{feedback}</div>

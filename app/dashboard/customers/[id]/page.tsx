@@ -4,10 +4,13 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { canSeeCustomer, staffDb } from '@/lib/auth/staff';
+import { MEMBER_ROLES, canSeeCustomer, staffDb, supabaseAuthEnabled } from '@/lib/auth/staff';
+import { listMembers } from '@/lib/auth/members';
+import { resolveDb } from '@/lib/db/resolve';
 import { getConfig } from '@/lib/config';
 import { PLANS, getCustomer, newPublicKey } from '@/lib/customers';
-import { ActionButton, CopyButton, CustomerForm } from '../../_components/actions';
+import { ActionButton, AddMemberForm, CopyButton, CustomerForm } from '../../_components/actions';
+import { Table } from '../../_components/table';
 import { requestOrigin } from '@/lib/http';
 import { embedSnippet } from '@/lib/widget';
 
@@ -18,7 +21,8 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
   if (!id.success) notFound();
   const staff = await requireStaffPage(`/dashboard/customers/${id.data}`);
   if (!canSeeCustomer(staff, id.data)) notFound();
-  const customer = await getCustomer(await staffDb(getConfig(), staff), id.data);
+  const config = getConfig();
+  const customer = await getCustomer(await staffDb(config, staff), id.data);
   if (!customer) notFound();
   const h = await headers();
   const origin = requestOrigin(h, 'http://localhost');
@@ -58,6 +62,39 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
         <h2 id="settings">Settings</h2>
         <CustomerForm customer={customer} plans={PLANS} canChangePlan={staff.kind === 'admin'} />
       </section>
+      {staff.kind === 'admin' && supabaseAuthEnabled(config) && <StaffMembers customerId={customer.id} />}
     </>
+  );
+}
+
+/** Who may sign in to this customer's dashboard (Supabase Auth accounts in `customer_members`). */
+async function StaffMembers({ customerId }: { customerId: string }) {
+  const config = getConfig();
+  const members = await listMembers(await resolveDb(config), config, customerId);
+  return (
+    <section aria-labelledby="staff">
+      <h2 id="staff">Staff members</h2>
+      <p className="muted">
+        They sign in at <code>/login</code> with their Supabase Auth account and see this customer only. Create the account in Supabase
+        (Authentication → Users) first.
+      </p>
+      {members.length === 0 ? (
+        <p className="muted">No staff members yet.</p>
+      ) : (
+        <Table label="Staff members" headers={['E-mail', 'Role', 'Added', <span key="actions" className="visually-hidden">Actions</span>]}>
+          {members.map((m) => (
+            <tr key={m.userId}>
+              <td>{m.email ?? `${m.userId} (account deleted)`}</td>
+              <td>{m.role}</td>
+              <td>{new Date(m.createdAt).toISOString().slice(0, 10)}</td>
+              <td>
+                <ActionButton url={`/api/admin/customers/${customerId}/members/${m.userId}`} method="DELETE" label="Remove" success="Removed." />
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
+      <AddMemberForm customerId={customerId} roles={MEMBER_ROLES} />
+    </section>
   );
 }

@@ -1,0 +1,26 @@
+/**
+ * DELETE /api/admin/customers/<id>/members/<userId> → `{ removed }` — the staff member loses access
+ * to the customer at their next request (idempotent: a repeat answers `removed: false`).
+ * Administrators only.
+ */
+import { z } from 'zod';
+import { requireStaffApi } from '@/lib/auth/current-staff';
+import { removeMember } from '@/lib/auth/members';
+import { requireAdmin } from '@/lib/auth/staff';
+import { getConfig } from '@/lib/config';
+import { resolveDb } from '@/lib/db/resolve';
+import { errorResponse, parseWith } from '@/lib/http';
+import { observed } from '@/lib/metrics';
+
+export const DELETE = observed(
+  '/api/admin/customers/[id]/members/[userId]',
+  async (request: Request, { params }: { params: Promise<{ id: string; userId: string }> }) => {
+    try {
+      requireAdmin(await requireStaffApi(request));
+      const { id, userId } = parseWith(z.object({ id: z.guid(), userId: z.guid() }), await params);
+      return Response.json(await removeMember(await resolveDb(getConfig()), id, userId));
+    } catch (error) {
+      return errorResponse(error);
+    }
+  },
+);

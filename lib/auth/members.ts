@@ -1,0 +1,93 @@
+/**
+ * A customer's staff (Supabase Auth mode): who is a member (`customer_members`), adding one by the
+ * e-mail of their Supabase Auth account, removing one. Administrators only; the Auth accounts
+ * themselves are created in Supabase (Authentication → Users, or an invitation), not here.
+ */
+import { z } from 'zod';
+import type { Config } from '@/lib/config';
+import type { Db } from '@/lib/db/types';
+import { HttpError } from '@/lib/http';
+import { createServiceRoleClient } from '@/lib/supabase/server';
+import { MEMBER_ROLES, supabaseAuthEnabled, type Membership } from './staff';
+
+export interface CustomerMember {
+  userId: string;
+  /** The Auth account's e-mail; null when the account no longer exists. */
+  email: string | null;
+  role: Membership['role'];
+  createdAt: string;
+}
+
+export const addMemberSchema = z.object({
+  email: z.email().max(320),
+  role: z.enum(MEMBER_ROLES).default('agent'),
+});
+
+/** Make `userId` a member of a customer (idempotent: a repeat changes nothing). */
+export function addMember(
+  db: Db,
+  input: { customerId: string; userId: string; role?: Membership['role'] },
+): Promise<{ customerId: string; userId: string; role: Membership['role']; created: boolean }> {
+  return db.rpc('customer_members_add', {
+    customerId: z.guid().parse(input.customerId),
+    userId: z.guid().parse(input.userId),
+    role: z.enum(MEMBER_ROLES).default('agent').parse(input.role),
+  });
+}
+
+const PAGE = 1000;
+
+/**
+ * Every Supabase Auth user's id and e-mail, through the Auth admin API (service role). Staff are the
+ * only Auth users of an Omniops project (visitors are anonymous), so this is a handful of pages at
+ * most. Read page by page until a short one (auth-js's own next-page parsing reads one digit).
+ */
+async function authUsers(config: Pick<Config, 'supabase'>): Promise<{ id: string; email: string | null }[]> {
+  if (!supabaseAuthEnabled(config)) {
+    throw new HttpError(409, 'auth_not_configured', 'staff accounts need Supabase Auth (NEXT_PUBLIC_SUPABASE_ANON_KEY)');
+  }
+  const admin = createServiceRoleClient(config.supabase).auth.admin;
+  const users: { id: string; email: string | null }[] = [];
+  for (let page = 1; ; page++) {
+    const { data, error } = await admin.listUsers({ page, perPage: PAGE });
+    if (error) throw new HttpError(502, 'auth_unavailable', `Supabase Auth: ${error.message}`);
+    users.push(...data.users.map((u) => ({ id: u.id, email: u.email ?? null })));
+    if (data.users.length < PAGE) return users;
+  }
+}
+
+function memberRows(db: Db, customerId: string): Promise<Omit<CustomerMember, 'email'>[]> {
+  return db.rpc('customer_members_list', { customerId: z.guid().parse(customerId) });
+}
+
+/** A customer's members with their e-mail addresses, oldest first. */
+export async function listMembers(db: Db, config: Pick<Config, 'supabase'>, customerId: string): Promise<CustomerMember[]> {
+  const [rows, users] = await Promise.all([memberRows(db, customerId), authUsers(config)]);
+  const emails = new Map(users.map((u) => [u.id, u.email]));
+  return rows.map((m) => ({ ...m, email: emails.get(m.userId) ?? null }));
+}
+
+/**
+ * Make the Auth user with this e-mail a member (idempotent: a repeat changes nothing, `created:
+ * false`). 404 when no Auth account has the address: it must exist first.
+ */
+export async function addMemberByEmail(
+  db: Db,
+  config: Pick<Config, 'supabase'>,
+  customerId: string,
+  input: z.input<typeof addMemberSchema>,
+): Promise<{ member: CustomerMember; created: boolean }> {
+  const { email, role } = addMemberSchema.parse(input);
+  const user = (await authUsers(config)).find((u) => u.email?.toLowerCase() === email.toLowerCase());
+  if (!user) {
+    throw new HttpError(404, 'not_found', 'email: no Supabase Auth account has this address; create it in Supabase first (Authentication → Users)');
+  }
+  const { created } = await addMember(db, { customerId, userId: user.id, role });
+  const row = (await memberRows(db, customerId)).find((m) => m.userId === user.id)!;
+  return { member: { ...row, email: user.email }, created };
+}
+
+/** Remove a member (idempotent): they lose access to the customer at their next request. */
+export function removeMember(db: Db, customerId: string, userId: string): Promise<{ removed: boolean }> {
+  return db.rpc('customer_members_remove', { customerId: z.guid().parse(customerId), userId: z.guid().parse(userId) });
+}
