@@ -1,6 +1,8 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { requireStaffPage } from '@/lib/auth/current-staff';
+import { fallbackServing } from '@/lib/auth/staff';
+import { getConfig } from '@/lib/config';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,6 +20,7 @@ const NAV = [
  */
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const staff = await requireStaffPage('/dashboard');
+  const outage = staff.kind === 'member' && (await fallbackServing(getConfig()));
   return (
     <div className="dashboard">
       <header className="dashboard-header">
@@ -45,7 +48,13 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         </form>
       </header>
       <main className="wide">
-        {staff.kind === 'member' && staff.memberships.length === 0 && (
+        {staff.kind === 'member' && outage && (
+          <p role="alert" className="status-bad">
+            The database is unreachable and the embedded fallback is serving: staff accounts see their customers again once it is
+            back. Visitors&apos; messages are kept meanwhile.
+          </p>
+        )}
+        {staff.kind === 'member' && !outage && staff.memberships.length === 0 && (
           <p role="alert">Your account is not a member of any customer yet: ask an administrator to add you.</p>
         )}
         {children}

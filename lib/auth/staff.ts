@@ -107,16 +107,24 @@ export async function resolveStaff(config: Config, cookies: CookieJar): Promise<
 }
 
 /**
+ * True while the embedded fallback serves because the primary database is unreachable. Staff
+ * members then have no memberships (the fallback keeps no `customer_members`): they see none of
+ * their customers until the primary is back — closed, never open.
+ */
+export async function fallbackServing(config: Config): Promise<boolean> {
+  return (await (await resolveDb(config)).servingStatus?.())?.fallbackActive ?? false;
+}
+
+/**
  * The `Db` a staff member's reads go through. An administrator: the serving Db. A member: the Data
  * API as the member (their JWT), so Row Level Security limits every row to their customers — a
  * second layer under the server's own checks — and only the RPCs granted to `authenticated` answer.
- * During a database outage the embedded fallback serves (it has no Auth users): the server's checks
- * alone scope the reads then. Writes always use the serving Db, after a membership check.
+ * During a database outage, the serving Db (the fallback, where a member has no memberships). Writes
+ * always use the serving Db, after a membership check.
  */
 export async function staffDb(config: Config, staff: Staff): Promise<Db> {
   const db = await resolveDb(config);
-  if (staff.kind === 'admin' || !config.supabase) return db;
-  if ((await db.servingStatus?.())?.fallbackActive) return db;
+  if (staff.kind === 'admin' || !config.supabase || (await fallbackServing(config))) return db;
   return new SupabaseDb(config.supabase, { accessToken: staff.accessToken, pingTimeoutMs: config.dbConnectTimeoutMs });
 }
 

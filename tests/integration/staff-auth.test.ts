@@ -22,6 +22,7 @@ import { POST as purgeRoute } from '@/app/api/admin/queue/purge/route';
 import { POST as retryRoute } from '@/app/api/admin/queue/retry/route';
 import { addMember } from '@/lib/auth/members';
 import {
+  fallbackServing,
   resolveStaff,
   staffDb,
   signInWithPassword,
@@ -49,7 +50,8 @@ import { startCrawl } from '@/lib/jobs';
 import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import { MAX_RETRIES, enqueueMessages, failMessages, queueStats } from '@/lib/queue';
 import { getUsage } from '@/lib/usage';
-import { resolveDb } from '@/lib/db/resolve';
+import { embeddedDbPath, resolveDb } from '@/lib/db/resolve';
+import { openMigratedPglite } from '@/lib/db/pglite';
 import type { Db } from '@/lib/db/types';
 import { HttpError, parseWith } from '@/lib/http';
 import { sendMessages, sendSchema } from '@/lib/widget';
@@ -60,6 +62,7 @@ import { migratedPostgres } from '../support/databases';
 import { newCustomer } from '../support/fixtures';
 import { startGotrueServer, type GotrueServer } from '../support/gotrue-server';
 import { startPostgrestServer, type PostgrestServer } from '../support/postgrest-server';
+import { proxyFor, type TcpProxy } from '../support/tcp-proxy';
 
 const echo: Responder = { respond: async (m) => ({ reply: { content: `re: ${m.data.text}` }, needsStaff: false }) };
 
@@ -382,5 +385,72 @@ describe('staff accounts with Supabase Auth', () => {
       expect(jar.getAll()).toEqual([]);
       expect((await proxy(request('/dashboard', signedIn))).status).toBe(303);
     });
+  });
+});
+
+describe('a staff member during a database outage (DB_FALLBACK=embedded)', () => {
+  let pg: Awaited<ReturnType<typeof migratedPostgres>>;
+  let pgProxy: TcpProxy;
+  let postgrest: PostgrestServer;
+  let gotrue: GotrueServer;
+  let config: Config;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-staff-outage-'));
+
+  beforeAll(async () => {
+    pg = await migratedPostgres();
+    const proxied = await proxyFor(pg.database.url, 5432);
+    pgProxy = proxied.proxy;
+    const jwtSecret = crypto.randomBytes(32).toString('hex');
+    postgrest = await startPostgrestServer({ databaseUrl: proxied.url, jwtSecret });
+    gotrue = await startGotrueServer({ jwtSecret, upstream: postgrest.url });
+    config = await useAppEnv({
+      NEXT_PUBLIC_SUPABASE_URL: gotrue.url,
+      NEXT_PUBLIC_SUPABASE_ANON_KEY: postgrest.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: postgrest.serviceRoleKey,
+      OMNIOPS_DATA_DIR: dataDir,
+      DB_FALLBACK: 'embedded',
+      DB_CONNECT_TIMEOUT_MS: '3000',
+      DB_PROBE_INTERVAL_MS: '100',
+    });
+    // The fallback's database, migrated before the app starts: migrating it on the first probe
+    // blocks this process (client and servers alike) long enough to reset idle keep-alive sockets.
+    await (await openMigratedPglite(embeddedDbPath(config))).close();
+  });
+  afterAll(async () => {
+    await resetApp();
+    await gotrue?.close();
+    await postgrest?.close();
+    await pgProxy?.close();
+    await pg?.dispose();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('sees none of their customers while the fallback serves (closed, never open), and all of them again after recovery', async () => {
+    const db = await resolveDb(config);
+    const customerId = await newCustomer(pg.db, { name: 'Gamma Shop' });
+    const user = gotrue.addUser('agent@gamma.example', 'a long enough password');
+    await addMember(db, { customerId, userId: user.id });
+    const jar = cookieJar();
+    expect((await signInWithPassword(config, jar, { email: user.email, password: 'a long enough password' })).ok).toBe(true);
+
+    const before = (await resolveStaff(config, jar))!;
+    expect(visibleCustomerIds(before)).toEqual([customerId]);
+    expect(await fallbackServing(config)).toBe(false);
+    expect(await staffDb(config, before)).not.toBe(db);
+
+    await pgProxy.cut();
+    // The first call that finds the primary gone switches to the embedded fallback.
+    await listCustomers(db);
+    expect(await fallbackServing(config)).toBe(true);
+    const during = (await resolveStaff(config, jar))!;
+    expect(during.kind).toBe('member');
+    expect(visibleCustomerIds(during)).toEqual([]);
+    expect(await staffDb(config, during)).toBe(db);
+
+    await pgProxy.restore();
+    await expect.poll(() => fallbackServing(config), { timeout: 10_000 }).toBe(false);
+    const after = (await resolveStaff(config, jar))!;
+    expect(visibleCustomerIds(after)).toEqual([customerId]);
+    expect((await listCustomers(await staffDb(config, after))).map((c) => c.id)).toEqual([customerId]);
   });
 });

@@ -86,6 +86,20 @@ export function httpStatusForSqlState(code: string, anonymous: boolean): number 
   return byClass.find(([prefix]) => code.startsWith(prefix))?.[1] ?? 400;
 }
 
+/** A database error as PostgREST answers it: its SQLSTATE with the mapped status, or 503 PGRST000 when the database is unreachable. */
+function apiErrorOf(error: unknown, role: string): ApiError {
+  const e = error as { code?: string; message?: string; detail?: string; hint?: string };
+  if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+    return new ApiError(httpStatusForSqlState(e.code, role === 'anon'), {
+      code: e.code,
+      message: e.message ?? '',
+      details: e.detail ?? null,
+      hint: e.hint ?? null,
+    });
+  }
+  return new ApiError(503, { code: 'PGRST000', message: 'Database connection error. Retrying the connection.', details: String(e.message ?? error), hint: null });
+}
+
 export async function startPostgrestServer(options: {
   databaseUrl: string;
   jwtSecret?: string;
@@ -123,7 +137,9 @@ export async function startPostgrestServer(options: {
       select 1 from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' and p.proname = ${fn} and p.pronargs = 1
          and p.proargtypes[0] in ('json'::regtype, 'jsonb'::regtype)
-         and coalesce(p.proargnames[1], '') = ''`;
+         and coalesce(p.proargnames[1], '') = ''`.catch((error: unknown) => {
+      throw apiErrorOf(error, role);
+    });
     if (found.length === 0) {
       throw new ApiError(404, {
         code: 'PGRST202',
@@ -142,17 +158,7 @@ export async function startPostgrestServer(options: {
       ]);
       return rows[0]?.r ?? null;
     }).catch((error: unknown) => {
-      const e = error as { code?: string; message?: string; detail?: string; hint?: string };
-      if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
-        throw new ApiError(httpStatusForSqlState(e.code, role === 'anon'), {
-          code: e.code,
-          message: e.message ?? '',
-          details: e.detail ?? null,
-          hint: e.hint ?? null,
-        });
-      }
-      // The database itself is unreachable.
-      throw new ApiError(503, { code: 'PGRST000', message: 'Database connection error. Retrying the connection.', details: String(e.message ?? error), hint: null });
+      throw apiErrorOf(error, role);
     });
   }
 
