@@ -3,7 +3,7 @@
  * (supabase/migrations/20261122070000_dashboard.sql) and the schemas its admin APIs validate with.
  */
 import { z } from 'zod';
-import { canSeeCustomer, requireCustomer, type Staff } from '@/lib/auth/staff';
+import { canSeeCustomer, requireCustomer, requireManager, type Staff } from '@/lib/auth/staff';
 import { replyInputSchema, replyToConversation } from '@/lib/conversations';
 import type { CronRun } from '@/lib/cron/run';
 import { customerUpdateSchema, updateCustomer, type Customer } from '@/lib/customers';
@@ -191,14 +191,17 @@ export async function staffReply(
   return replyToConversation(db, { ...input, conversationId, customerId });
 }
 
-/** A customer's settings by staff: members edit their own customers' name, origins and retention, never the plan. */
+/**
+ * A customer's settings by staff: its owners and admins (staff members) edit the name, origins and
+ * retention, never the plan (an administrator's); its agents change nothing.
+ */
 export async function staffUpdateCustomer(
   db: Db,
   staff: Staff,
   id: string,
   input: z.input<typeof customerUpdateSchema>,
 ): Promise<Customer> {
-  requireCustomer(staff, id);
+  requireManager(staff, id);
   if (staff.kind === 'member' && input.plan !== undefined) {
     throw new HttpError(403, 'forbidden', 'plan: changed by an administrator only');
   }

@@ -1,6 +1,7 @@
 /**
  * A customer's staff (Supabase Auth mode): who is a member (`customer_members`), adding one by the
- * e-mail of their Supabase Auth account, removing one. Administrators only; the Auth accounts
+ * e-mail of their Supabase Auth account, removing one. Administrators, and the customer's owners and
+ * admins (callers check `requireManager`); only owners make or remove owners. The Auth accounts
  * themselves are created in Supabase (Authentication → Users, or an invitation), not here.
  */
 import { z } from 'zod';
@@ -8,7 +9,7 @@ import type { Config } from '@/lib/config';
 import type { Db } from '@/lib/db/types';
 import { HttpError } from '@/lib/http';
 import { createServiceRoleClient } from '@/lib/supabase/server';
-import { MEMBER_ROLES, supabaseAuthEnabled, type Membership } from './staff';
+import { MEMBER_ROLES, requireOwner, supabaseAuthEnabled, type Membership, type Staff } from './staff';
 
 export interface CustomerMember {
   userId: string;
@@ -74,10 +75,12 @@ export async function listMembers(db: Db, config: Pick<Config, 'supabase'>, cust
 export async function addMemberByEmail(
   db: Db,
   config: Pick<Config, 'supabase'>,
+  staff: Staff,
   customerId: string,
   input: z.input<typeof addMemberSchema>,
 ): Promise<{ member: CustomerMember; created: boolean }> {
   const { email, role } = addMemberSchema.parse(input);
+  if (role === 'owner') requireOwner(staff, customerId);
   const user = (await authUsers(config)).find((u) => u.email?.toLowerCase() === email.toLowerCase());
   if (!user) {
     throw new HttpError(404, 'not_found', 'email: no Supabase Auth account has this address; create it in Supabase first (Authentication → Users)');
@@ -87,7 +90,9 @@ export async function addMemberByEmail(
   return { member: { ...row, email: user.email }, created };
 }
 
-/** Remove a member (idempotent): they lose access to the customer at their next request. */
-export function removeMember(db: Db, customerId: string, userId: string): Promise<{ removed: boolean }> {
+/** Remove a member (idempotent): they lose access to the customer at their next request. Owners are removed by owners. */
+export async function removeMember(db: Db, staff: Staff, customerId: string, userId: string): Promise<{ removed: boolean }> {
+  const target = (await memberRows(db, customerId)).find((m) => m.userId === userId);
+  if (target?.role === 'owner') requireOwner(staff, customerId);
   return db.rpc('customer_members_remove', { customerId: z.guid().parse(customerId), userId: z.guid().parse(userId) });
 }

@@ -153,6 +153,34 @@ export function requireCustomer(staff: Staff, customerId: string): void {
   }
 }
 
+/** The roles that manage a customer (its settings and its staff); agents operate it. */
+const MANAGER_ROLES: readonly Membership['role'][] = ['owner', 'admin'];
+
+function memberRole(staff: Staff, customerId: string): Membership['role'] | null {
+  return staff.kind === 'member' ? (staff.memberships.find((m) => m.customerId === customerId)?.role ?? null) : null;
+}
+
+/** An administrator, or an owner or admin of the customer. */
+export function canManageCustomer(staff: Staff, customerId: string): boolean {
+  const role = memberRole(staff, customerId);
+  return staff.kind === 'admin' || (role !== null && MANAGER_ROLES.includes(role));
+}
+
+/** Throws 403 unless `staff` manages `customerId` (its settings and staff). */
+export function requireManager(staff: Staff, customerId: string): void {
+  requireCustomer(staff, customerId);
+  if (!canManageCustomer(staff, customerId)) {
+    throw new HttpError(403, 'forbidden', 'only the customer’s owners and admins change its settings and staff');
+  }
+}
+
+/** Throws 403 unless `staff` may grant or take away the owner role of `customerId`: its owners (and administrators). */
+export function requireOwner(staff: Staff, customerId: string): void {
+  if (staff.kind !== 'admin' && memberRole(staff, customerId) !== 'owner') {
+    throw new HttpError(403, 'forbidden', 'role: only the customer’s owners make or remove owners');
+  }
+}
+
 /** Throws 403 unless `staff` is an administrator (pages and APIs not scoped to a customer). */
 export function requireAdmin(staff: Staff): void {
   if (staff.kind !== 'admin') throw new HttpError(403, 'forbidden', 'administrators only');
@@ -166,6 +194,7 @@ export function requireAdmin(staff: Staff): void {
 const MEMBER_APIS = [
   /^\/api\/admin\/conversations\/[^/]+\/replies$/,
   /^\/api\/admin\/customers\/[^/]+$/,
+  /^\/api\/admin\/customers\/[^/]+\/members(\/[^/]+)?$/,
   /^\/api\/admin\/queue\/retry$/,
   /^\/api\/admin\/crawl-jobs$/,
   /^\/api\/admin\/crawl-jobs\/[^/]+(\/results|\/cancel)?$/,

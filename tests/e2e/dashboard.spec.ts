@@ -333,10 +333,12 @@ test.describe('dashboard with Supabase Auth (staff accounts)', () => {
     await staff.getByLabel('Staff e-mail').fill('nobody@alpha.example');
     await staff.getByRole('button', { name: 'Add staff member' }).click();
     await expect(staff.getByRole('alert').filter({ hasText: /\S/ })).toHaveText(/^email: no Supabase Auth account has this address/);
+    // As an admin of the customer: they may change its settings and staff too (agents only operate it).
     await staff.getByLabel('Staff e-mail').fill(email.toUpperCase());
+    await staff.getByLabel('Role').selectOption('admin');
     await staff.getByRole('button', { name: 'Add staff member' }).click();
     await expect(staff.getByRole('status').filter({ hasText: 'Staff member added.' })).toBeVisible();
-    await expect(staff.getByRole('table', { name: 'Staff members' }).getByRole('row').filter({ hasText: email })).toContainText('agent');
+    await expect(staff.getByRole('table', { name: 'Staff members' }).getByRole('row').filter({ hasText: email })).toContainText('admin');
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 900 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth), `customer page at ${width}px`).toBeLessThanOrEqual(width);
@@ -407,6 +409,10 @@ test.describe('dashboard with Supabase Auth (staff accounts)', () => {
     expect((await page.request.patch(`/api/admin/customers/${customers.beta}`, { data: { name: 'taken' } })).status()).toBe(403);
     expect((await page.request.patch(`/api/admin/customers/${customers.alpha}`, { data: { plan: 'enterprise' } })).status()).toBe(403);
     expect((await page.request.patch(`/api/admin/customers/${customers.alpha}`, { data: { retentionDays: 30 } })).status()).toBe(200);
+    // A customer admin sees the customer's staff (and manages them) on its page.
+    await page.goto(`/dashboard/customers/${customers.alpha}`);
+    await expect(page.getByRole('table', { name: 'Staff members' }).getByRole('row').filter({ hasText: email })).toContainText('admin');
+    expect((await page.request.get(`/api/admin/customers/${customers.beta}/members`)).status()).toBe(403);
 
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 900 });

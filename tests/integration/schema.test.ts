@@ -320,6 +320,20 @@ describe.each(sqlBackendKinds)('schema on %s', (kind) => {
       expect(b!.name).toBe('Tenant B');
     });
 
+    it('lets a customer’s owners and admins change its settings, not its agents', async () => {
+      const agent = crypto.randomUUID();
+      await admin.query(`insert into customer_members (customer_id, user_id, role) values ($1, $2, 'agent')`, [customerA, agent]);
+      const rename = (user: string, name: string) =>
+        asRole(admin, 'authenticated', claimsOf(user), (tx) => tx.query(`update customers set name = $2 where id = $1 returning id`, [customerA, name]));
+      // The agent reads the customer but its update matches no row (RLS), so nothing changes.
+      expect(await asRole(admin, 'authenticated', claimsOf(agent), (tx) => tx.query('select id from customers'))).toEqual([{ id: customerA }]);
+      expect(await rename(agent, 'Renamed by an agent')).toEqual([]);
+      expect(await rename(userA, 'Tenant A')).toEqual([{ id: customerA }]);
+      const [a] = await admin.query<{ name: string }>('select name from customers where id = $1', [customerA]);
+      expect(a!.name).toBe('Tenant A');
+      await admin.query('delete from customer_members where user_id = $1', [agent]);
+    });
+
     it('keeps audit and billing data read-only for members', async () => {
       const claims = claimsOf(userA);
       for (const sql of [

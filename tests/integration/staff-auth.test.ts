@@ -212,10 +212,13 @@ describe('staff accounts with Supabase Auth', () => {
       expect((await staffReply(db, staff, alpha.id, input)).created).toBe(false);
     });
 
-    it('edits their customer’s settings but not its plan, and not another customer', async () => {
-      expect((await staffUpdateCustomer(db, staff, customerA, { retentionDays: 30 })).retentionDays).toBe(30);
-      await expect(staffUpdateCustomer(db, staff, customerA, { plan: 'enterprise' })).rejects.toBeInstanceOf(HttpError);
-      await expect(staffUpdateCustomer(db, staff, customerB, { name: 'Mine now' })).rejects.toMatchObject({ status: 403 });
+    it('as an agent changes no settings; an owner or admin of the customer edits them, but not its plan, and not another customer', async () => {
+      await expect(staffUpdateCustomer(db, staff, customerA, { retentionDays: 30 })).rejects.toMatchObject({ status: 403 });
+      // The same account as an admin of Alpha (the server's check reads the role from the memberships).
+      const manager: Staff = { ...staff, kind: 'member', memberships: [{ customerId: customerA, customerName: 'Alpha Shop', role: 'admin' }] } as Staff;
+      expect((await staffUpdateCustomer(db, manager, customerA, { retentionDays: 30 })).retentionDays).toBe(30);
+      await expect(staffUpdateCustomer(db, manager, customerA, { plan: 'enterprise' })).rejects.toBeInstanceOf(HttpError);
+      await expect(staffUpdateCustomer(db, manager, customerB, { name: 'Mine now' })).rejects.toMatchObject({ status: 403 });
       expect((await getCustomer(pg.db, customerA))!.plan).toBe('pro');
       expect((await getCustomer(pg.db, customerB))!.name).toBe('Beta Shop');
     });
@@ -310,8 +313,10 @@ describe('staff accounts with Supabase Auth', () => {
       await service.cancelJob('api-beta-job');
     });
 
-    it('an administrator adds staff by the e-mail of their Auth account, lists and removes them; staff members cannot', async () => {
+    it('an administrator, or a customer’s owner or admin, adds staff by the e-mail of their Auth account, lists and removes them; agents cannot', async () => {
       const second = gotrue.addUser('second@beta.example', 'another long password');
+      const third = gotrue.addUser('third@beta.example', 'a third long password');
+      const fourth = gotrue.addUser('fourth@beta.example', 'a fourth long password');
       const call = (route: typeof addMemberRoute, customerId: string, body?: object, cookie = adminCookie(adminToken)) =>
         route(
           new Request(`http://127.0.0.1:3000/api/admin/customers/${customerId}/members`, {
@@ -321,35 +326,50 @@ describe('staff accounts with Supabase Auth', () => {
           }),
           { params: Promise.resolve({ id: customerId }) },
         );
-      const remove = (customerId: string, userId: string) =>
-        removeMemberRoute(new Request('http://127.0.0.1:3000/', { method: 'DELETE', headers: { cookie: adminCookie(adminToken) } }), {
+      const remove = (customerId: string, userId: string, cookie = adminCookie(adminToken)) =>
+        removeMemberRoute(new Request('http://127.0.0.1:3000/', { method: 'DELETE', headers: { cookie } }), {
           params: Promise.resolve({ id: customerId, userId }),
         });
 
-      const added = await call(addMemberRoute, customerB, { email: 'Second@Beta.example', role: 'owner' });
+      const added = await call(addMemberRoute, customerB, { email: 'Second@Beta.example', role: 'admin' });
       expect(added.status).toBe(201);
-      expect(await added.json()).toEqual({ created: true, member: { userId: second.id, email: 'second@beta.example', role: 'owner', createdAt: expect.any(String) } });
+      expect(await added.json()).toEqual({ created: true, member: { userId: second.id, email: 'second@beta.example', role: 'admin', createdAt: expect.any(String) } });
       const again = await call(addMemberRoute, customerB, { email: 'second@beta.example', role: 'agent' });
       expect(again.status).toBe(200);
-      expect(await again.json()).toMatchObject({ created: false, member: { role: 'owner' } });
+      expect(await again.json()).toMatchObject({ created: false, member: { role: 'admin' } });
       const unknown = await call(addMemberRoute, customerB, { email: 'nobody@beta.example' });
       expect(unknown.status).toBe(404);
       expect((await unknown.json()).error.message).toMatch(/^email: no Supabase Auth account has this address/);
       expect((await call(addMemberRoute, customerB, { email: 'not an address' })).status).toBe(400);
       expect((await call(addMemberRoute, '00000000-0000-4000-8000-000000000000', { email: 'second@beta.example' })).status).toBe(404);
-      expect(await (await call(listMembersRoute, customerB)).json()).toEqual([{ userId: second.id, email: 'second@beta.example', role: 'owner', createdAt: expect.any(String) }]);
+      expect(await (await call(listMembersRoute, customerB)).json()).toEqual([{ userId: second.id, email: 'second@beta.example', role: 'admin', createdAt: expect.any(String) }]);
       expect((await (await call(listMembersRoute, customerA)).json()).map((m: { email: string }) => m.email)).toEqual([staffUser.email]);
-      // Staff members manage no one: the handler refuses them even past proxy.ts.
+      // An agent manages no one: the handler refuses even past proxy.ts.
       expect((await call(listMembersRoute, customerA, undefined, jar.header())).status).toBe(403);
       expect((await call(addMemberRoute, customerA, { email: 'second@beta.example' }, jar.header())).status).toBe(403);
 
-      // The new member signs in and sees Beta; once removed, nothing.
+      // Beta's admin signs in: adds an agent, not an owner; cannot remove an owner; nothing at Alpha.
       const theirs = cookieJar();
       expect((await signInWithPassword(config, theirs, { email: second.email, password: 'another long password' })).ok).toBe(true);
       expect(visibleCustomerIds((await resolveStaff(config, theirs))!)).toEqual([customerB]);
+      expect((await call(addMemberRoute, customerB, { email: third.email }, theirs.header())).status).toBe(201);
+      const owner = await call(addMemberRoute, customerB, { email: fourth.email, role: 'owner' }, theirs.header());
+      expect(owner.status).toBe(403);
+      expect((await owner.json()).error.message).toBe('role: only the customer’s owners make or remove owners');
+      expect((await call(addMemberRoute, customerB, { email: fourth.email, role: 'owner' })).status).toBe(201);
+      expect((await remove(customerB, fourth.id, theirs.header())).status).toBe(403);
+      expect((await call(listMembersRoute, customerA, undefined, theirs.header())).status).toBe(403);
+      expect(await (await remove(customerB, third.id, theirs.header())).json()).toEqual({ removed: true });
+      expect((await (await call(listMembersRoute, customerB)).json()).map((m: { email: string }) => [m.email, (m as unknown as { role: string }).role])).toEqual([
+        ['second@beta.example', 'admin'],
+        ['fourth@beta.example', 'owner'],
+      ]);
+
+      // Removed, the admin sees nothing of Beta any more.
       expect(await (await remove(customerB, second.id)).json()).toEqual({ removed: true });
       expect(await (await remove(customerB, second.id)).json()).toEqual({ removed: false });
       expect(visibleCustomerIds((await resolveStaff(config, theirs))!)).toEqual([]);
+      expect(await (await remove(customerB, fourth.id)).json()).toEqual({ removed: true });
       expect(await (await call(listMembersRoute, customerB)).json()).toEqual([]);
     });
 

@@ -4,7 +4,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { MEMBER_ROLES, canSeeCustomer, staffDb, supabaseAuthEnabled } from '@/lib/auth/staff';
+import { MEMBER_ROLES, canManageCustomer, canSeeCustomer, staffDb, supabaseAuthEnabled } from '@/lib/auth/staff';
 import { listMembers } from '@/lib/auth/members';
 import { resolveDb } from '@/lib/db/resolve';
 import { getConfig } from '@/lib/config';
@@ -24,6 +24,7 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
   const config = getConfig();
   const customer = await getCustomer(await staffDb(config, staff), id.data);
   if (!customer) notFound();
+  const manages = canManageCustomer(staff, customer.id);
   const h = await headers();
   const origin = requestOrigin(h, 'http://localhost');
   const snippet = embedSnippet(origin, customer.publicKey);
@@ -60,9 +61,23 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
       </section>
       <section aria-labelledby="settings">
         <h2 id="settings">Settings</h2>
-        <CustomerForm customer={customer} plans={PLANS} canChangePlan={staff.kind === 'admin'} />
+        {manages ? (
+          <CustomerForm customer={customer} plans={PLANS} canChangePlan={staff.kind === 'admin'} />
+        ) : (
+          <>
+            <dl className="facts">
+              <dt>Allowed origins</dt>
+              <dd>{customer.allowedOrigins.join(', ') || '—'}</dd>
+              <dt>Plan</dt>
+              <dd>{customer.plan}</dd>
+              <dt>Retention</dt>
+              <dd>{customer.retentionDays} days</dd>
+            </dl>
+            <p className="muted">The customer’s owners and admins change its settings.</p>
+          </>
+        )}
       </section>
-      {staff.kind === 'admin' && supabaseAuthEnabled(config) && <StaffMembers customerId={customer.id} />}
+      {manages && supabaseAuthEnabled(config) && <StaffMembers customerId={customer.id} />}
     </>
   );
 }

@@ -1,12 +1,12 @@
 /**
  * DELETE /api/admin/customers/<id>/members/<userId> → `{ removed }` — the staff member loses access
  * to the customer at their next request (idempotent: a repeat answers `removed: false`).
- * Administrators only.
+ * Administrators and the customer's owners and admins (only owners remove owners).
  */
 import { z } from 'zod';
 import { requireStaffApi } from '@/lib/auth/current-staff';
 import { removeMember } from '@/lib/auth/members';
-import { requireAdmin } from '@/lib/auth/staff';
+import { requireManager } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { resolveDb } from '@/lib/db/resolve';
 import { errorResponse, parseWith } from '@/lib/http';
@@ -16,9 +16,10 @@ export const DELETE = observed(
   '/api/admin/customers/[id]/members/[userId]',
   async (request: Request, { params }: { params: Promise<{ id: string; userId: string }> }) => {
     try {
-      requireAdmin(await requireStaffApi(request));
+      const staff = await requireStaffApi(request);
       const { id, userId } = parseWith(z.object({ id: z.guid(), userId: z.guid() }), await params);
-      return Response.json(await removeMember(await resolveDb(getConfig()), id, userId));
+      requireManager(staff, id);
+      return Response.json(await removeMember(await resolveDb(getConfig()), staff, id, userId));
     } catch (error) {
       return errorResponse(error);
     }

@@ -1,9 +1,9 @@
--- Staff members' reads under Row Level Security (issue 7, Supabase Auth mode). The dashboard reads a
+-- Staff members' access under Row Level Security (issue 7, Supabase Auth mode). The dashboard reads a
 -- staff member's data through the Data API with the member's own JWT (role `authenticated`), so the
 -- member policies of the tenancy, messaging, crawl-audit and operations migrations filter every row
 -- to the customers in customer_members — a second layer under the server's own checks. Writes stay
 -- with the service role (they meter usage, journal during outages and touch service-only tables);
--- the server checks membership before each one.
+-- the server checks membership (and, for a customer's settings and staff, the role) before each one.
 
 -- The RPCs `authenticated` may execute. Each must stay SECURITY INVOKER (the default), so RLS
 -- applies inside it; schema.test.ts checks that.
@@ -47,5 +47,18 @@ revoke all on function private.restrict_public_functions() from public;
 -- same on every staff member's overview; read-only.
 create policy cleanup_runs_authenticated_select on public.cleanup_runs for select to authenticated using (true);
 grant select on table public.cleanup_runs to authenticated;
+
+-- A customer's settings are changed by its owners and admins, not by its agents — as the server
+-- checks (lib/auth/staff.ts requireManager); before, any member could change them directly.
+create function private.managed_customer_ids() returns setof uuid
+language sql stable security definer set search_path = ''
+as $$
+  select m.customer_id from public.customer_members m where m.user_id = auth.uid() and m.role in ('owner', 'admin')
+$$;
+revoke all on function private.managed_customer_ids() from public;
+grant execute on function private.managed_customer_ids() to authenticated, service_role;
+alter policy customers_member_update on public.customers
+  using (id in (select private.managed_customer_ids()))
+  with check (id in (select private.managed_customer_ids()));
 
 select private.restrict_public_functions();
