@@ -439,4 +439,24 @@ test.describe('dashboard with Supabase Auth (staff accounts)', () => {
     await expect(page).toHaveURL(/\/login\?next=%2Fdashboard$/);
     expect(errors).toEqual([]);
   });
+
+  test('an agent of the customer sees its settings read-only and no staff section', async ({ page }) => {
+    const errors = consoleErrors(page);
+    const agent = { email: 'agent2@alpha.example', password: 'an agent’s long password' };
+    const user = (await service('/auth/v1/admin/users', { ...agent, email_confirm: true })) as { id: string };
+    await service('/rest/v1/rpc/customer_members_add', { customerId: customers.alpha, userId: user.id, role: 'agent' });
+    await page.goto(`/login?next=/dashboard/customers/${customers.alpha}`);
+    await page.getByLabel('Email').fill(agent.email);
+    await page.getByLabel('Password').fill(agent.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'alpha shop' })).toBeVisible();
+    await expect(page.getByText('The customer’s owners and admins change its settings.')).toBeVisible();
+    await expect(page.getByRole('form', { name: 'Edit customer' })).toHaveCount(0);
+    await expect(page.getByRole('region', { name: 'Staff members' })).toHaveCount(0);
+    expect((await page.request.patch(`/api/admin/customers/${customers.alpha}`, { data: { retentionDays: 7 } })).status()).toBe(403);
+    expect((await page.request.get(`/api/admin/customers/${customers.alpha}/members`)).status()).toBe(403);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    expect(errors).toEqual([]);
+  });
 });
