@@ -3,7 +3,7 @@
  * (supabase/migrations/20261122070000_dashboard.sql) and the schemas its admin APIs validate with.
  */
 import { z } from 'zod';
-import { canSeeCustomer, requireCustomer, requireManager, type Staff } from '@/lib/auth/staff';
+import { canSeeCustomer, requireManager, requireNamedCustomer, type Staff } from '@/lib/auth/staff';
 import { replyInputSchema, replyToConversation } from '@/lib/conversations';
 import type { CronRun } from '@/lib/cron/run';
 import { customerUpdateSchema, updateCustomer, type Customer } from '@/lib/customers';
@@ -79,10 +79,7 @@ export async function retryAndDeliver(
   input: z.input<typeof retrySchema>,
 ): Promise<{ retried: QueuedMessage[]; delivered: string[] }> {
   const { ids, customerId } = retrySchema.parse(input);
-  if (staff.kind === 'member') {
-    if (!customerId) throw new HttpError(400, 'invalid_request', 'customerId: required for staff members');
-    requireCustomer(staff, customerId);
-  }
+  requireNamedCustomer(staff, customerId);
   const retried = await retryMessages(db, ids, customerId);
   const pending = retried.filter((m) => m.status === 'pending').map((m) => m.id);
   let delivered: string[] = [];

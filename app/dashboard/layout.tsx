@@ -48,7 +48,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         </form>
       </header>
       <main className="wide">
-        {staff.kind === 'member' && outage && (
+        {outage && (
           <p role="alert" className="status-bad">
             The database is unreachable and the embedded fallback is serving: staff accounts see their customers again once it is
             back. Visitors&apos; messages are kept meanwhile.

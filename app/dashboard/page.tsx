@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import { StorageTiers } from '@/app/_components/storage-tiers';
 import { getConfig } from '@/lib/config';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { staffDb, visibleCustomerIds } from '@/lib/auth/staff';
+import { staffDb, visibleCustomerIds, visibleCustomers } from '@/lib/auth/staff';
 import { listCustomers } from '@/lib/customers';
 import { scopedOverview } from '@/lib/dashboard';
 import { getHealth } from '@/lib/health';
@@ -22,7 +22,7 @@ export default async function OverviewPage() {
   const health = await getHealth(config);
   const db = await staffDb(config, staff);
   const [{ depth, activity }, allCustomers] = await Promise.all([scopedOverview(db, scope), listCustomers(db)]);
-  const customers = scope === null ? allCustomers : allCustomers.filter((c) => scope.includes(c.id));
+  const customers = visibleCustomers(staff, allCustomers);
   const usage = await Promise.all(customers.map(async (c) => ({ customer: c, usage: await getUsage(db, c.id) })));
   return (
     <>

@@ -112,7 +112,7 @@ export async function resolveStaff(config: Config, cookies: CookieJar): Promise<
  * their customers until the primary is back — closed, never open.
  */
 export async function fallbackServing(config: Config): Promise<boolean> {
-  return (await (await resolveDb(config)).servingStatus?.())?.fallbackActive ?? false;
+  return (await resolveDb(config)).fallbackActive?.() ?? false;
 }
 
 /**
@@ -142,6 +142,11 @@ export function visibleCustomerIds(staff: Staff): string[] | null {
   return staff.kind === 'admin' ? null : staff.memberships.map((m) => m.customerId);
 }
 
+/** The customers of `list` that `staff` may see (all of them for an administrator). */
+export function visibleCustomers<C extends { id: string }>(staff: Staff, list: C[]): C[] {
+  return list.filter((c) => canSeeCustomer(staff, c.id));
+}
+
 export function canSeeCustomer(staff: Staff, customerId: string): boolean {
   return staff.kind === 'admin' || staff.memberships.some((m) => m.customerId === customerId);
 }
@@ -164,6 +169,16 @@ function memberRole(staff: Staff, customerId: string): Membership['role'] | null
 export function canManageCustomer(staff: Staff, customerId: string): boolean {
   const role = memberRole(staff, customerId);
   return staff.kind === 'admin' || (role !== null && MANAGER_ROLES.includes(role));
+}
+
+/**
+ * For APIs where an administrator may leave the customer out (all of them): a staff member must
+ * name one (400) of their own (403).
+ */
+export function requireNamedCustomer(staff: Staff, customerId: string | undefined): void {
+  if (staff.kind === 'admin') return;
+  if (!customerId) throw new HttpError(400, 'invalid_request', 'customerId: required for staff members');
+  requireCustomer(staff, customerId);
 }
 
 /** Throws 403 unless `staff` manages `customerId` (its settings and staff). */

@@ -171,6 +171,10 @@ export class FallbackDb implements Db {
     await (await this.fallbackDb()).db.ping();
   }
 
+  fallbackActive(): boolean {
+    return this.mode === 'fallback';
+  }
+
   servingStatus(): Promise<ServingStatus> {
     return this.status();
   }
@@ -186,7 +190,7 @@ export class FallbackDb implements Db {
     }
     return {
       primary: this.kind,
-      fallbackActive: this.mode === 'fallback',
+      fallbackActive: this.fallbackActive(),
       since: this.since?.toISOString() ?? null,
       journalPending: journal.pending,
       journalFailed: journal.failed,

@@ -17,6 +17,8 @@ export interface Db {
    * the module (see DbError).
    */
   servingStatus?(): Promise<ServingStatus>;
+  /** Whether the outage fallback serves now: `servingStatus().fallbackActive` without its journal read. */
+  fallbackActive?(): boolean;
 }
 
 /** What a `Db` reports about where its calls go (lib/db/fallback.ts). */

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { pageCustomer, staffDb, visibleCustomerIds } from '@/lib/auth/staff';
+import { pageCustomer, staffDb, visibleCustomers } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { listCustomers } from '@/lib/customers';
 import { listJobsQuerySchema } from '@/lib/jobs';
@@ -20,7 +20,6 @@ export default async function CrawlJobsPage({ searchParams }: { searchParams: Pr
   const staff = await requireStaffPage('/dashboard/crawls');
   // A staff member sees one of their customers' crawls at a time; an administrator sees all.
   const customerId = pageCustomer(staff, params.customer);
-  const scope = visibleCustomerIds(staff);
   const parsed = listJobsQuerySchema.safeParse({ status: params.status || undefined, offset: params.offset, limit: LIMIT });
   const query = { ...(parsed.success ? parsed.data : listJobsQuerySchema.parse({ limit: LIMIT })), customerId: customerId ?? undefined };
   const db = await staffDb(getConfig(), staff);
@@ -28,7 +27,7 @@ export default async function CrawlJobsPage({ searchParams }: { searchParams: Pr
     customerId === null ? { jobs: [], total: 0 } : getPersistentJobManager(db).then((manager) => manager.listJobs(query)),
     listCustomers(db),
   ]);
-  const customers = scope === null ? allCustomers : allCustomers.filter((c) => scope.includes(c.id));
+  const customers = visibleCustomers(staff, allCustomers);
   const names = new Map(customers.map((c) => [c.id, c.name]));
   const href = (offset: number) => {
     const next = new URLSearchParams({ offset: String(offset) });

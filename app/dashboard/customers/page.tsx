@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { requireStaffPage } from '@/lib/auth/current-staff';
-import { staffDb, visibleCustomerIds } from '@/lib/auth/staff';
+import { staffDb, visibleCustomers } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { PLANS, listCustomers } from '@/lib/customers';
 import { CustomerForm } from '../_components/actions';
@@ -11,9 +11,8 @@ export const metadata: Metadata = { title: 'Customers' };
 
 export default async function CustomersPage() {
   const staff = await requireStaffPage('/dashboard/customers');
-  const scope = visibleCustomerIds(staff);
   const all = await listCustomers(await staffDb(getConfig(), staff));
-  const customers = scope === null ? all : all.filter((c) => scope.includes(c.id));
+  const customers = visibleCustomers(staff, all);
   return (
     <>
       <h1>Customers</h1>

@@ -5,9 +5,9 @@
  * when listing; their list is read under RLS).
  */
 import { requireStaffApi } from '@/lib/auth/current-staff';
-import { requireCustomer, staffDb } from '@/lib/auth/staff';
+import { requireCustomer, requireNamedCustomer, staffDb } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
-import { HttpError, errorResponse, parseWith, readJson } from '@/lib/http';
+import { errorResponse, parseWith, readJson } from '@/lib/http';
 import { crawlSoon, listJobsQuerySchema, startCrawl, startCrawlSchema } from '@/lib/jobs';
 import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import { observed } from '@/lib/metrics';
@@ -34,10 +34,7 @@ export const GET = observed('/api/admin/crawl-jobs', async (request: Request) =>
   try {
     const staff = await requireStaffApi(request);
     const query = parseWith(listJobsQuerySchema, Object.fromEntries(new URL(request.url).searchParams));
-    if (staff.kind === 'member') {
-      if (!query.customerId) throw new HttpError(400, 'invalid_request', 'customerId: required for staff members');
-      requireCustomer(staff, query.customerId);
-    }
+    requireNamedCustomer(staff, query.customerId);
     const jobs = await getPersistentJobManager(await staffDb(getConfig(), staff));
     return Response.json(await jobs.listJobs(query), { headers: { 'cache-control': 'no-store' } });
   } catch (error) {
