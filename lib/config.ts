@@ -40,6 +40,13 @@ const envSchema = z.object({
   DB_FALLBACK: optional(z.enum(['embedded', 'off'])),
   DB_CONNECT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(120_000)),
   DB_PROBE_INTERVAL_MS: optional(z.coerce.number().int().min(50).max(3_600_000)),
+  DB_STATEMENT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(3_600_000)),
+  DB_PROBE_TIMEOUT_MS: optional(z.coerce.number().int().min(50).max(60_000)),
+  DB_SLOW_CALL_MS: optional(z.coerce.number().int().min(50).max(600_000)),
+  DB_FAILOVER_PROBES: optional(z.coerce.number().int().min(1).max(20)),
+  // Below the widget's own request timeout (WIDGET_CLIENT_TIMEOUT_MS, lib/chat-widget/transport.ts):
+  // an answer after it is never read.
+  WIDGET_DEADLINE_MS: optional(z.coerce.number().int().min(100).max(9500)),
   UPSTASH_REDIS_REST_URL: optional(httpUrl),
   UPSTASH_REDIS_REST_TOKEN: optional(z.string()),
   REDIS_URL: optional(redisUrl),
@@ -89,6 +96,22 @@ export interface Config {
   dbConnectTimeoutMs: number;
   /** While on the fallback, how often the primary is probed (and, while up, the customer copy refreshed). @default 30000 */
   dbProbeIntervalMs: number;
+  /**
+   * The primary cancels a statement running longer (PostgreSQL: a session setting, or `set local`
+   * per call behind a transaction pooler; Supabase: the Data API request's timeout). @default 30000
+   */
+  dbStatementTimeoutMs: number;
+  /** How long one health probe of the primary may take before it counts as failed. @default 1000 */
+  dbProbeTimeoutMs: number;
+  /** A call on the primary unanswered this long makes the process probe the primary. @default 1000 */
+  dbSlowCallMs: number;
+  /** Consecutive failed probes that switch the process to the outage fallback. @default 2 */
+  dbFailoverProbes: number;
+  /**
+   * The server answers every widget request within this (503 + Retry-After if the work is not
+   * done), before the widget's own timeout of 10 s gives up on it. @default 8000
+   */
+  widgetDeadlineMs: number;
   upstash: { url: string; token: string } | undefined;
   redisUrl: string | undefined;
   /** The ephemeral tier (lib/cache): fallback policy and the in-memory store's bounds. */
@@ -176,6 +199,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbFallback: e.DB_FALLBACK ?? (isProduction ? 'off' : 'embedded'),
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS ?? 3000,
     dbProbeIntervalMs: e.DB_PROBE_INTERVAL_MS ?? 30_000,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS ?? 30_000,
+    dbProbeTimeoutMs: e.DB_PROBE_TIMEOUT_MS ?? 1000,
+    dbSlowCallMs: e.DB_SLOW_CALL_MS ?? 1000,
+    dbFailoverProbes: e.DB_FAILOVER_PROBES ?? 2,
+    widgetDeadlineMs: e.WIDGET_DEADLINE_MS ?? 8000,
     upstash:
       e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
         ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN }

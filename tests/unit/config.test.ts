@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WIDGET_CLIENT_TIMEOUT_MS } from '@/lib/chat-widget/transport';
 import { ConfigError, loadConfig } from '@/lib/config';
 import { primaryKind } from '@/lib/db/resolve';
 
@@ -74,6 +75,28 @@ describe('loadConfig', () => {
     expect(loadConfig({ SCRAPE_JOB_RETENTION_DAYS: '30' }).scrapeJobRetentionDays).toBe(30);
   });
 
+  it('bounds calls to the primary, decides failover by probes, and answers the widget before its timeout', () => {
+    expect(loadConfig({})).toMatchObject({
+      dbStatementTimeoutMs: 30_000,
+      dbProbeTimeoutMs: 1000,
+      dbSlowCallMs: 1000,
+      dbFailoverProbes: 2,
+      widgetDeadlineMs: 8000,
+    });
+    expect(
+      loadConfig({
+        DB_STATEMENT_TIMEOUT_MS: '5000',
+        DB_PROBE_TIMEOUT_MS: '500',
+        DB_SLOW_CALL_MS: '2000',
+        DB_FAILOVER_PROBES: '3',
+        WIDGET_DEADLINE_MS: '6000',
+      }),
+    ).toMatchObject({ dbStatementTimeoutMs: 5000, dbProbeTimeoutMs: 500, dbSlowCallMs: 2000, dbFailoverProbes: 3, widgetDeadlineMs: 6000 });
+    // An answer after the widget gave up is never read: the deadline cannot reach its timeout.
+    expect(loadConfig({}).widgetDeadlineMs).toBeLessThan(WIDGET_CLIENT_TIMEOUT_MS);
+    expect(() => loadConfig({ WIDGET_DEADLINE_MS: String(WIDGET_CLIENT_TIMEOUT_MS) })).toThrow('WIDGET_DEADLINE_MS:');
+  });
+
   it('treats CI or REQUIRE_SERVICES as "services are mandatory"', () => {
     expect(loadConfig({ CI: 'true' }).requireServices).toBe(true);
     expect(loadConfig({ REQUIRE_SERVICES: '1' }).requireServices).toBe(true);
@@ -88,6 +111,10 @@ describe('loadConfig', () => {
     [{ CACHE_MEMORY_MAX_BYTES: '10' }, 'CACHE_MEMORY_MAX_BYTES:'],
     [{ PORT: '70000' }, 'PORT:'],
     [{ DB_FALLBACK: 'sqlite' }, 'DB_FALLBACK:'],
+    [{ DB_STATEMENT_TIMEOUT_MS: '10' }, 'DB_STATEMENT_TIMEOUT_MS:'],
+    [{ DB_PROBE_TIMEOUT_MS: 'soon' }, 'DB_PROBE_TIMEOUT_MS:'],
+    [{ DB_SLOW_CALL_MS: '0' }, 'DB_SLOW_CALL_MS:'],
+    [{ DB_FAILOVER_PROBES: '0' }, 'DB_FAILOVER_PROBES:'],
     [{ CRON_SECRET: 'short' }, 'CRON_SECRET: must be at least 16 characters'],
     [{ CRON_MODE: 'vercel' }, 'CRON_MODE:'],
     [{ SCRAPE_JOB_RETENTION_DAYS: '0' }, 'SCRAPE_JOB_RETENTION_DAYS:'],
