@@ -30,6 +30,21 @@ const httpUrl = urlWithProtocols(['http:', 'https:'], 'http(s)://');
 const redisUrl = urlWithProtocols(['redis:', 'rediss:'], 'redis:// or rediss://');
 const secret = (min: number) => z.string().min(min, `must be at least ${min} characters`);
 
+/** 32 bytes written as 64 hex digits or as base64. */
+const key32 = z.string().transform((value, ctx) => {
+  const text = value.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text)
+    ? Buffer.from(text, 'hex')
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(text)
+      ? Buffer.from(text, 'base64')
+      : Buffer.alloc(0);
+  if (bytes.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 const envSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'])),
   NEXT_PUBLIC_SUPABASE_URL: optional(httpUrl),
@@ -63,6 +78,8 @@ const envSchema = z.object({
   VERCEL: optional(flag),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
   OMNIOPS_METRICS_TOKEN: optional(secret(16)),
+  EXPORT_SIGNING_KEY: optional(secret(32)),
+  EXPORT_ENCRYPTION_KEY: optional(key32),
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_BASE_URL: optional(httpUrl),
   OPENAI_MODEL: optional(z.string().max(200)),
@@ -145,6 +162,13 @@ export interface Config {
    */
   metricsToken: string | undefined;
   /**
+   * Keys of transfer files (lib/transfer/protect.ts): with `signingKey` (EXPORT_SIGNING_KEY) exports
+   * are signed and imports refuse files not signed with it; with `encryptionKey`
+   * (EXPORT_ENCRYPTION_KEY, 32 bytes) exports are encrypted with AES-256-GCM and encrypted files
+   * can be imported.
+   */
+  transferKeys: { signingKey?: Buffer; encryptionKey?: Buffer };
+  /**
    * An OpenAI-compatible chat-completions endpoint for the chat's answers (lib/chat/responder.ts),
    * present when OPENAI_API_KEY is set. Without it answers come from full-text search alone.
    */
@@ -223,6 +247,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scrapeJobRetentionDays: e.SCRAPE_JOB_RETENTION_DAYS ?? 90,
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
     metricsToken: e.OMNIOPS_METRICS_TOKEN,
+    transferKeys: {
+      ...(e.EXPORT_SIGNING_KEY ? { signingKey: Buffer.from(e.EXPORT_SIGNING_KEY, 'utf8') } : {}),
+      ...(e.EXPORT_ENCRYPTION_KEY ? { encryptionKey: e.EXPORT_ENCRYPTION_KEY } : {}),
+    },
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', model: e.OPENAI_MODEL ?? 'gpt-4o-mini' }
       : undefined,

@@ -150,18 +150,16 @@ export class FallbackDb implements Db {
   }
 
   /**
-   * Start serving: with the primary reachable, first replay whatever a previous process left in
+   * Start serving: with the primary reachable (its health probes, see verify()), first replay whatever a previous process left in
    * the journal (`hasJournal`: the embedded database already exists), then serve from the primary;
    * otherwise serve from the fallback. Starts the probe either way.
    */
   async start({ hasJournal }: { hasJournal: boolean }): Promise<void> {
     this.timer = setInterval(() => void this.tick(), this.probeIntervalMs);
     this.timer.unref?.();
-    try {
-      await this.probe();
-    } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      await this.enterFallback(error as DbError);
+    const down = await this.verify();
+    if (down) {
+      await this.enterFallback(down);
       return;
     }
     if (hasJournal) {

@@ -97,6 +97,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WIDGET_DEADLINE_MS: String(WIDGET_CLIENT_TIMEOUT_MS) })).toThrow('WIDGET_DEADLINE_MS:');
   });
 
+  it('reads the transfer files\' signing and encryption keys (the latter as hex or base64)', () => {
+    expect(loadConfig({}).transferKeys).toEqual({});
+    const raw = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+    const signingKey = 'a signing key of at least 32 characters';
+    expect(loadConfig({ EXPORT_SIGNING_KEY: signingKey, EXPORT_ENCRYPTION_KEY: raw.toString('hex') }).transferKeys).toEqual({
+      signingKey: Buffer.from(signingKey),
+      encryptionKey: raw,
+    });
+    expect(loadConfig({ EXPORT_ENCRYPTION_KEY: raw.toString('base64') }).transferKeys.encryptionKey).toEqual(raw);
+    expect(loadConfig({ EXPORT_ENCRYPTION_KEY: raw.toString('base64url') }).transferKeys.encryptionKey).toEqual(raw);
+  });
+
   it('treats CI or REQUIRE_SERVICES as "services are mandatory"', () => {
     expect(loadConfig({ CI: 'true' }).requireServices).toBe(true);
     expect(loadConfig({ REQUIRE_SERVICES: '1' }).requireServices).toBe(true);
@@ -115,6 +127,9 @@ describe('loadConfig', () => {
     [{ DB_PROBE_TIMEOUT_MS: 'soon' }, 'DB_PROBE_TIMEOUT_MS:'],
     [{ DB_SLOW_CALL_MS: '0' }, 'DB_SLOW_CALL_MS:'],
     [{ DB_FAILOVER_PROBES: '0' }, 'DB_FAILOVER_PROBES:'],
+    [{ EXPORT_SIGNING_KEY: 'too short' }, 'EXPORT_SIGNING_KEY: must be at least 32 characters'],
+    [{ EXPORT_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, 'EXPORT_ENCRYPTION_KEY: must be 32 bytes'],
+    [{ EXPORT_ENCRYPTION_KEY: 'not a key!' }, 'EXPORT_ENCRYPTION_KEY: must be 32 bytes'],
     [{ CRON_SECRET: 'short' }, 'CRON_SECRET: must be at least 16 characters'],
     [{ CRON_MODE: 'vercel' }, 'CRON_MODE:'],
     [{ SCRAPE_JOB_RETENTION_DAYS: '0' }, 'SCRAPE_JOB_RETENTION_DAYS:'],
