@@ -1,7 +1,7 @@
 /**
  * GET /api/admin/customers/:id/export, called the way Next.js calls it, with an admin session
  * cookie: a streamed transfer file that imports elsewhere, counted as an export in usage, 429 past
- * the plan's limit, 404 / 400, 401 without a session.
+ * the plan's limit, 404 / 400, 401 without a session; signed and encrypted with the configured keys.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -58,6 +58,32 @@ describe('admin export download', () => {
       for (const table of ['conversations', 'usage', 'scraped_pages'] as const) expect(copy[table]).toEqual(original[table]);
     } finally {
       await target.dispose();
+    }
+  });
+
+  it('signs and encrypts the download with EXPORT_SIGNING_KEY and EXPORT_ENCRYPTION_KEY', async () => {
+    const keys = { signingKey: Buffer.from('route-test-signing-key-0123456789abcdef'), encryptionKey: crypto.randomBytes(32) };
+    await useAppEnv({
+      OMNIOPS_ADMIN_TOKEN: adminToken,
+      OMNIOPS_DATA_DIR: dir,
+      EXPORT_SIGNING_KEY: keys.signingKey.toString(),
+      EXPORT_ENCRYPTION_KEY: keys.encryptionKey.toString('base64'),
+    });
+    try {
+      const response = await get(customerId);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/octet-stream');
+      expect(response.headers.get('content-disposition')).toMatch(/\.ndjson\.enc"$/);
+      const file = path.join(dir, 'download.ndjson.enc');
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(bytes.includes(Buffer.from(customerId))).toBe(false);
+      fs.writeFileSync(file, bytes);
+      await expect(verifyFile(file)).rejects.toMatchObject({ code: 'decrypt' });
+      const { header, footer } = await verifyFile(file, keys);
+      expect(header.customerId).toBe(customerId);
+      expect(footer.signature).toMatchObject({ alg: 'HMAC-SHA256' });
+    } finally {
+      await useAppEnv({ OMNIOPS_ADMIN_TOKEN: adminToken, OMNIOPS_DATA_DIR: dir });
     }
   });
 

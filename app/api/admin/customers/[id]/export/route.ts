@@ -21,10 +21,10 @@ export const GET = observed('/api/admin/customers/[id]/export', async (request: 
   try {
     requireAdmin(await requireStaffApi(request));
     const { id } = parseWith(z.object({ id: z.guid() }), await context.params);
-    const { filename, body } = await openExportDownload(deps.db ?? (await resolveDb(getConfig())), id);
+    const { filename, contentType, body } = await openExportDownload(deps.db ?? (await resolveDb(getConfig())), id);
     return new Response(body, {
       headers: {
-        'content-type': 'application/x-ndjson; charset=utf-8',
+        'content-type': contentType,
         'content-disposition': `attachment; filename="${filename}"`,
         'cache-control': 'no-store',
       },
