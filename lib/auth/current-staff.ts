@@ -37,6 +37,13 @@ export async function requireStaffPage(path: string): Promise<Staff> {
   return staff;
 }
 
+/** The staff of `request` from its own cookies, or null (a refresh attempted here is dropped). */
+export async function staffOfRequest(request: Request): Promise<Staff | null> {
+  // The headers only: the handler still reads the body.
+  const { cookies: jar } = new NextRequest(request.url, { headers: request.headers });
+  return resolveStaff(getConfig(), { getAll: () => jar.getAll(), setAll: () => {} });
+}
+
 /**
  * For admin APIs: the staff of `request`, or a 401 (proxy.ts checks first; this keeps each handler
  * safe on its own). Reads the request's own cookies, so a handler works wherever it is called; a
@@ -46,9 +53,7 @@ export async function requireStaffPage(path: string): Promise<Staff> {
  * so none can forget it (tests/security/csrf.test.ts runs over every route in app/api/admin).
  */
 export async function requireStaffApi(request: Request): Promise<Staff> {
-  // The headers only: the handler still reads the body.
-  const { cookies: jar } = new NextRequest(request.url, { headers: request.headers });
-  const staff = await resolveStaff(getConfig(), { getAll: () => jar.getAll(), setAll: () => {} });
+  const staff = await staffOfRequest(request);
   if (!staff) throw new HttpError(401, 'unauthorized', 'sign in at /login');
   requireSameOriginJson(request);
   return staff;
