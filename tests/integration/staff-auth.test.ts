@@ -338,9 +338,14 @@ describe('staff accounts with Supabase Auth', () => {
       const again = await call(addMemberRoute, customerB, { email: 'second@beta.example', role: 'agent' });
       expect(again.status).toBe(200);
       expect(await again.json()).toMatchObject({ created: false, member: { role: 'admin' } });
+      // An address without an account is invited and added, answered like any other (no probing of
+      // which addresses have accounts: tests/security/member-enumeration.test.ts); removed again.
       const unknown = await call(addMemberRoute, customerB, { email: 'nobody@beta.example' });
-      expect(unknown.status).toBe(404);
-      expect((await unknown.json()).error.message).toMatch(/^email: no Supabase Auth account has this address/);
+      expect(unknown.status).toBe(201);
+      const invited = (await unknown.json()) as { member: { userId: string; email: string } };
+      expect(invited.member.email).toBe('nobody@beta.example');
+      expect(gotrue.invitations()).toEqual(['nobody@beta.example']);
+      expect(await (await remove(customerB, invited.member.userId)).json()).toEqual({ removed: true });
       expect((await call(addMemberRoute, customerB, { email: 'not an address' })).status).toBe(400);
       expect((await call(addMemberRoute, '00000000-0000-4000-8000-000000000000', { email: 'second@beta.example' })).status).toBe(404);
       expect(await (await call(listMembersRoute, customerB)).json()).toEqual([{ userId: second.id, email: 'second@beta.example', role: 'admin', createdAt: expect.any(String) }]);

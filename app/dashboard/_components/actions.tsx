@@ -236,7 +236,7 @@ export function CustomerForm({ customer, plans, canChangePlan = true }: { custom
   );
 }
 
-/** Add a staff member (a Supabase Auth account, by e-mail) to a customer. Adding someone twice changes nothing. */
+/** Add a staff member to a customer by e-mail (invited when the address has no Supabase Auth account). Adding someone twice changes nothing. */
 export function AddMemberForm({ customerId, roles }: { customerId: string; roles: readonly string[] }) {
   const { busy, run, feedback } = useSubmit();
   const [email, setEmail] = useState('');
