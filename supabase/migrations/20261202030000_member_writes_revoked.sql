@@ -20,19 +20,15 @@ alter default privileges in schema public revoke insert, update, delete, truncat
 alter default privileges in schema public revoke usage, update on sequences from anon, authenticated;
 
 -- The member policies read only (a grant added by mistake later still writes nothing under RLS).
-drop policy conversations_member_all on public.conversations;
-drop policy messages_member_all on public.messages;
-drop policy message_queue_member_all on public.message_queue;
-drop policy scrape_jobs_member_all on public.scrape_jobs;
-drop policy scraped_pages_member_all on public.scraped_pages;
 drop policy customers_member_update on public.customers;
-create policy conversations_member_select on public.conversations for select to authenticated
-  using (customer_id in (select private.member_customer_ids()));
-create policy messages_member_select on public.messages for select to authenticated
-  using (customer_id in (select private.member_customer_ids()));
-create policy message_queue_member_select on public.message_queue for select to authenticated
-  using (customer_id in (select private.member_customer_ids()));
-create policy scrape_jobs_member_select on public.scrape_jobs for select to authenticated
-  using (customer_id in (select private.member_customer_ids()));
-create policy scraped_pages_member_select on public.scraped_pages for select to authenticated
-  using (customer_id in (select private.member_customer_ids()));
+do $$
+declare
+  v_table text;
+begin
+  foreach v_table in array array['conversations', 'messages', 'message_queue', 'scrape_jobs', 'scraped_pages'] loop
+    execute format('drop policy %I on public.%I', v_table || '_member_all', v_table);
+    execute format('create policy %I on public.%I for select to authenticated
+                      using (customer_id in (select private.member_customer_ids()))', v_table || '_member_select', v_table);
+  end loop;
+end
+$$;
