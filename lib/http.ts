@@ -45,10 +45,18 @@ export function requestOrigin(headers: Headers, fallback: string): string {
   return `${proto}://${host}`;
 }
 
-/** Read a JSON body of at most `maxBytes` (413 beyond, 400 when it is not JSON). */
-export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+/** The largest body an admin API reads (a customer's settings, a reply, a list of ids: well under it). */
+export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+const tooLarge = (maxBytes: number) => new HttpError(413, 'body_too_large', `body: at most ${maxBytes} bytes`);
+
+/**
+ * The body as UTF-8 text, at most `maxBytes` (413 beyond): a declared Content-Length over the limit
+ * is refused before reading, a stream without one is cancelled as soon as it passes the limit.
+ */
+export async function readText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw new HttpError(413, 'body_too_large', `body: at most ${maxBytes} bytes`);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
   const reader = request.body?.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -58,16 +66,54 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
     size += chunk.value.byteLength;
     if (size > maxBytes) {
       await reader?.cancel();
-      throw new HttpError(413, 'body_too_large', `body: at most ${maxBytes} bytes`);
+      throw tooLarge(maxBytes);
     }
     chunks.push(chunk.value);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Read a JSON body of at most `maxBytes` (413 beyond, 400 when it is not JSON). */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const text = await readText(request, maxBytes);
   try {
     return JSON.parse(text);
   } catch {
     throw new HttpError(400, 'invalid_json', 'body: not valid JSON');
   }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The media type of a Content-Type header, lower case, without parameters ('' when absent). */
+function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * The CSRF check of cookie-authenticated mutations (every admin API: lib/auth/current-staff.ts
+ * requireStaffApi): a browser attaches the session cookie to requests other sites make, so a
+ * request that changes state must come from a page of this origin —
+ * `Sec-Fetch-Site: same-origin` (or `none`, typed by the user) where the browser sends it (it
+ * cannot be forged by a page), else an `Origin` equal to the origin the client addressed — 403
+ * otherwise, including a sibling subdomain (same-site, which SameSite=Lax lets through) and a
+ * request with neither header. Its body must be declared JSON (415 otherwise): an HTML form cannot
+ * send that type, and a script on another origin cannot either without a CORS preflight, which
+ * this app never answers. A declared body over `maxBytes` is 413 before anything is read.
+ * Safe methods (GET, HEAD) pass: they change nothing.
+ */
+export function requireSameOriginJson(request: Request, maxBytes = MAX_ADMIN_BODY_BYTES): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers.get('sec-fetch-site');
+  const origin = request.headers.get('origin');
+  const sameOrigin = site !== null ? site === 'same-origin' || site === 'none' : origin !== null && origin === requestOrigin(request.headers, request.url);
+  if (!sameOrigin) {
+    throw new HttpError(403, 'cross_origin', 'cross-origin request refused: send it from the dashboard (same origin)');
+  }
+  if (mediaType(request) !== 'application/json') {
+    throw new HttpError(415, 'unsupported_media_type', 'content-type: must be application/json');
+  }
+  if (Number(request.headers.get('content-length') ?? NaN) > maxBytes) throw tooLarge(maxBytes);
 }
 
 /** Parse `value` with `schema`, or throw a 400 naming the first offending field. */
