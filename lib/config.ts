@@ -83,6 +83,8 @@ const envSchema = z.object({
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_BASE_URL: optional(httpUrl),
   OPENAI_MODEL: optional(z.string().max(200)),
+  TRUST_PROXY_HOPS: optional(z.coerce.number().int().min(0).max(10)),
+  WIDGET_ADDRESS_DAILY_SHARE: optional(z.coerce.number().gt(0).max(100)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
   HOST: optional(z.string()),
   CI: optional(flag),
@@ -173,6 +175,17 @@ export interface Config {
    * present when OPENAI_API_KEY is set. Without it answers come from full-text search alone.
    */
   openai: { apiKey: string; baseUrl: string; model: string } | undefined;
+  /**
+   * Where the client's address comes from (lib/http.ts clientAddress): on Vercel its own header;
+   * elsewhere the `X-Forwarded-For` list the server (scripts/serve.ts) ends with the socket address,
+   * trusting `trustProxyHops` proxies in front of it. @default trustProxyHops 0 (the socket address)
+   */
+  clientAddress: { trustProxyHops: number; vercel: boolean };
+  /**
+   * Share of a customer's monthly message allowance one client address may spend in a day
+   * (lib/widget/limits.ts). A fraction: WIDGET_ADDRESS_DAILY_SHARE is in percent. @default 0.05
+   */
+  widgetAddressDailyShare: number;
   port: number;
   host: string | undefined;
   /** Tests must fail (never skip) when PostgreSQL or Redis is missing. True under CI. */
@@ -254,6 +267,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', model: e.OPENAI_MODEL ?? 'gpt-4o-mini' }
       : undefined,
+    clientAddress: { trustProxyHops: e.TRUST_PROXY_HOPS ?? 0, vercel: Boolean(e.VERCEL) },
+    widgetAddressDailyShare: (e.WIDGET_ADDRESS_DAILY_SHARE ?? 5) / 100,
     port: e.PORT ?? 3000,
     host: e.HOST,
     requireServices: Boolean(e.CI || e.REQUIRE_SERVICES),

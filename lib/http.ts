@@ -2,7 +2,10 @@
  * Shared pieces of route handlers: bounded JSON bodies, zod parsing with messages that name the
  * field, and one mapping from failures to HTTP responses.
  */
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { getConfig } from '@/lib/config';
 import { DbError, SqlState, isConnectionError } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
 
@@ -20,15 +23,59 @@ export class HttpError extends Error {
   }
 }
 
+/** Where the client's address comes from: lib/config.ts `clientAddress`. */
+export interface ClientAddressOptions {
+  /** Proxies in front of the server whose `X-Forwarded-For` entries are trusted, from the right. */
+  trustProxyHops: number;
+  /** On Vercel: its edge sets `X-Vercel-Forwarded-For` / `X-Real-IP` and drops what clients sent. */
+  vercel: boolean;
+}
+
+/** An address as a rate-limit key: IPv4-mapped IPv6 as plain IPv4, anything unparseable as 'unknown'. */
+function normalizeAddress(value: string | undefined): string {
+  const address = value?.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '') ?? '';
+  return isIP(address) ? address.toLowerCase() : 'unknown';
+}
+
 /**
- * The client's address as the nearest proxy reports it: the first hop of `X-Forwarded-For` (Vercel
- * and Next.js's own server set it), else `X-Real-IP`, else 'unknown'. Behind a proxy that passes
- * client-supplied values through, it can be forged — limits keyed on it are a second line, after
- * the per-session ones.
+ * The `X-Forwarded-For` the app sees, as scripts/serve.ts sets it on every request: what the client
+ * (or a proxy in front) sent, then the address of the socket the request came in on — the one entry
+ * nobody on the network can choose. Proxies append the same way (nginx `$proxy_add_x_forwarded_for`).
  */
-export function clientIp(request: Request): string {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  return forwarded || request.headers.get('x-real-ip')?.trim() || 'unknown';
+export function forwardedFor(received: string | string[] | undefined, socketAddress: string | undefined): string {
+  const before = (Array.isArray(received) ? received.join(', ') : (received ?? '')).trim();
+  const socket = socketAddress ?? 'unknown';
+  return before ? `${before}, ${socket}` : socket;
+}
+
+/**
+ * A Node request listener that hands requests on with `X-Forwarded-For` ending in the socket
+ * address (scripts/serve.ts wraps Next's handler in it): Next's route handlers never see the socket.
+ */
+export function withSocketAddress<Res>(handle: (req: IncomingMessage, res: Res) => unknown): (req: IncomingMessage, res: Res) => void {
+  return (req, res) => {
+    req.headers['x-forwarded-for'] = forwardedFor(req.headers['x-forwarded-for'], req.socket.remoteAddress);
+    void handle(req, res);
+  };
+}
+
+/**
+ * The client's address, for per-address limits (widget, sign-in). Only what cannot be forged:
+ *  - on Vercel, the edge's own `X-Vercel-Forwarded-For` (else `X-Real-IP`), which it overwrites;
+ *  - elsewhere, counting `trustProxyHops` entries from the right of `X-Forwarded-For`, whose last
+ *    entry is the socket address (scripts/serve.ts, `forwardedFor`). With 0 hops that last entry is
+ *    the answer whatever the client put before it; with n, the address the n-th proxy saw. A list
+ *    shorter than that (a request that did not pass every proxy) answers its first entry.
+ * 'unknown' when there is nothing usable (`next dev`, tests that send no header).
+ */
+export function clientIp(request: Request, options: ClientAddressOptions = getConfig().clientAddress): string {
+  if (options.vercel) {
+    const vercel = request.headers.get('x-vercel-forwarded-for') ?? request.headers.get('x-real-ip');
+    return normalizeAddress(vercel?.split(',')[0]);
+  }
+  const hops = (request.headers.get('x-forwarded-for') ?? '').split(',').filter((entry) => entry.trim() !== '');
+  if (hops.length === 0) return 'unknown';
+  return normalizeAddress(hops[Math.max(0, hops.length - 1 - options.trustProxyHops)]);
 }
 
 /**

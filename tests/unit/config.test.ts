@@ -70,6 +70,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ CRON_MODE: 'external' }).cronMode).toBe('external');
   });
 
+  it('takes the client address from the socket unless TRUST_PROXY_HOPS or Vercel says otherwise', () => {
+    expect(loadConfig({}).clientAddress).toEqual({ trustProxyHops: 0, vercel: false });
+    expect(loadConfig({ TRUST_PROXY_HOPS: '2' }).clientAddress).toEqual({ trustProxyHops: 2, vercel: false });
+    expect(loadConfig({ VERCEL: '1' }).clientAddress).toEqual({ trustProxyHops: 0, vercel: true });
+  });
+
+  it('lets one address spend 5 % of a monthly allowance a day unless WIDGET_ADDRESS_DAILY_SHARE says otherwise', () => {
+    expect(loadConfig({}).widgetAddressDailyShare).toBe(0.05);
+    expect(loadConfig({ WIDGET_ADDRESS_DAILY_SHARE: '12.5' }).widgetAddressDailyShare).toBe(0.125);
+  });
+
   it('keeps crawl jobs 90 days unless SCRAPE_JOB_RETENTION_DAYS says otherwise', () => {
     expect(loadConfig({}).scrapeJobRetentionDays).toBe(90);
     expect(loadConfig({ SCRAPE_JOB_RETENTION_DAYS: '30' }).scrapeJobRetentionDays).toBe(30);
@@ -133,6 +144,10 @@ describe('loadConfig', () => {
     [{ CRON_SECRET: 'short' }, 'CRON_SECRET: must be at least 16 characters'],
     [{ CRON_MODE: 'vercel' }, 'CRON_MODE:'],
     [{ SCRAPE_JOB_RETENTION_DAYS: '0' }, 'SCRAPE_JOB_RETENTION_DAYS:'],
+    [{ TRUST_PROXY_HOPS: '-1' }, 'TRUST_PROXY_HOPS:'],
+    [{ TRUST_PROXY_HOPS: '1.5' }, 'TRUST_PROXY_HOPS:'],
+    [{ WIDGET_ADDRESS_DAILY_SHARE: '0' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
+    [{ WIDGET_ADDRESS_DAILY_SHARE: '101' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
     [{ NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co' }, 'SUPABASE_SERVICE_ROLE_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set'],
     [{ UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL: required when UPSTASH_REDIS_REST_TOKEN is set'],
   ])('rejects %j naming the variable', (env, message) => {
