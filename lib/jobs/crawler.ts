@@ -28,8 +28,6 @@
  */
 import crypto from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { XMLParser } from 'fast-xml-parser';
-import { parse, type HTMLElement } from 'node-html-parser';
 import robotsParser from 'robots-parser';
 import { z } from 'zod';
 import { contentHashKey, domainDelayKey, domainRateKey } from '@/lib/cache/keys';
@@ -38,6 +36,8 @@ import type { CacheStore } from '@/lib/cache/types';
 import { getConfig } from '@/lib/config';
 import { DbError, SqlState } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
+import { normalizeUrl } from './extract.mjs';
+import { parsePage, parseSitemap } from './html-parse';
 import { EgressRefused, ResponseTooLarge, checkUrl, createGuardedFetch, egressPolicy, type EgressPolicy, type GuardedFetch } from './egress';
 import type { CrawlJob, FrontierEntry, PageResult, PersistentJobManager } from './persistent-job-manager';
 
@@ -104,71 +104,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 const siteKey = (url: URL) => `${url.hostname.replace(/^www\./, '')}:${url.port}`;
 
-/** An absolute http(s) URL without its fragment, or null. */
-export function normalizeUrl(href: string, base: string): string | null {
-  try {
-    const url = new URL(href, base);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-    url.hash = '';
-    return url.toString();
-  } catch {
-    return null;
-  }
-}
-
-export interface ExtractedPage {
-  title: string;
-  headings: string;
-  content: string;
-  links: string[];
-  noindex: boolean;
-  nofollow: boolean;
-}
-
-const tidy = (text: string) =>
-  text
-    .split('\n')
-    .map((line) => line.replace(/\s+/g, ' ').trim())
-    .filter(Boolean)
-    .join('\n');
-
-/** Title, headings, main text and links of an HTML page. */
-export function extractPage(html: string, pageUrl: string): ExtractedPage {
-  const root = parse(html, { comment: false, blockTextElements: { script: false, style: false, noscript: false, pre: true } });
-  const robots = (root.querySelector('meta[name="robots"]')?.getAttribute('content') ?? '').toLowerCase();
-  const base = normalizeUrl(root.querySelector('base[href]')?.getAttribute('href') ?? pageUrl, pageUrl) ?? pageUrl;
-  const links = root
-    .querySelectorAll('a[href]')
-    .filter((a) => !(a.getAttribute('rel') ?? '').toLowerCase().split(/\s+/).includes('nofollow'))
-    .map((a) => normalizeUrl(a.getAttribute('href')!, base))
-    .filter((url): url is string => url !== null);
-  for (const element of root.querySelectorAll('template, svg, nav, footer, form, iframe')) element.remove();
-  const main: HTMLElement = root.querySelector('main') ?? root.querySelector('article') ?? root.querySelector('body') ?? root;
-  return {
-    title: tidy(root.querySelector('title')?.text ?? ''),
-    headings: tidy(main.querySelectorAll('h1, h2, h3').map((h) => h.text).join('\n')),
-    content: tidy(main.structuredText).slice(0, 500_000),
-    links: [...new Set(links)],
-    noindex: /\b(noindex|none)\b/.test(robots),
-    nofollow: /\b(nofollow|none)\b/.test(robots),
-  };
-}
-
-/** `<loc>` entries of a sitemap or sitemap index. */
-function sitemapLocations(xml: string): { pages: string[]; sitemaps: string[] } {
-  const doc = new XMLParser({ ignoreAttributes: true }).parse(xml) as Record<string, unknown>;
-  const locs = (node: unknown, child: string): string[] => {
-    const entries = (node as Record<string, unknown> | undefined)?.[child];
-    return (Array.isArray(entries) ? entries : entries ? [entries] : [])
-      .map((entry) => String((entry as { loc?: unknown }).loc ?? '').trim())
-      .filter(Boolean);
-  };
-  return { pages: locs(doc.urlset, 'url'), sitemaps: locs(doc.sitemapindex, 'sitemap') };
-}
-
 /** The body's first `maxBytes` (the guarded fetch errors past its cap: what came before is kept). */
-async function readBody(response: Response, maxBytes: number): Promise<{ text: string; bytes: number }> {
-  if (!response.body) return { text: '', bytes: 0 };
+async function readBody(response: Response, maxBytes: number): Promise<{ data: Buffer; bytes: number }> {
+  if (!response.body) return { data: Buffer.alloc(0), bytes: 0 };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let bytes = 0;
@@ -189,7 +127,7 @@ async function readBody(response: Response, maxBytes: number): Promise<{ text: s
       break;
     }
   }
-  return { text: Buffer.concat(chunks).toString('utf8'), bytes };
+  return { data: Buffer.concat(chunks), bytes };
 }
 
 /** Crawl `job` until done, stopped, out of time or cancelled. Rejects when recording fails. */
@@ -265,7 +203,7 @@ class Crawl {
     let text = '';
     try {
       const response = await this.request(robotsUrl, 'follow', 512 * 1024);
-      if (response.ok) text = (await readBody(response, 512 * 1024)).text;
+      if (response.ok) text = (await readBody(response, 512 * 1024)).data.toString('utf8');
       else await response.body?.cancel();
     } catch (error) {
       log.warn(`job ${this.job.jobId}: robots.txt unreadable (${(error as Error).message}); crawling as allowed`);
@@ -308,7 +246,7 @@ class Crawl {
           await response.body?.cancel();
           continue;
         }
-        const found = sitemapLocations((await readBody(response, this.config.maxBytes)).text);
+        const found = await parseSitemap((await readBody(response, this.config.maxBytes)).data, url);
         pages.push(...found.pages);
         sitemaps.push(...found.sitemaps);
       } catch (error) {
@@ -524,7 +462,16 @@ class Crawl {
       };
     }
     const body = await readBody(res, this.config.maxBytes);
-    const extracted = extractPage(body.text, task.url);
+    let extracted;
+    try {
+      extracted = await parsePage(body.data, task.url);
+    } catch (error) {
+      return {
+        result: { ...base, ...timing, status: 'failed', bytes: body.bytes, error: (error as Error).message },
+        pageData,
+        follow: [],
+      };
+    }
     const sameSite = extracted.nofollow ? [] : extracted.links.filter((link) => this.isSameSite(link));
     const links = sameSite.filter((link) => link.length <= MAX_URL_LENGTH).slice(0, MAX_LINKS);
     pageData.title = extracted.title;
