@@ -81,7 +81,7 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.out
 
 /**
  * The response for a failure: HttpError as itself; a plan's monthly limit as 429 until it resets;
- * bad arguments caught by the database as 400; a row the call names that does not exist (P0002)
+ * bad arguments or unstorable text caught by the database as 400; a row the call names that does not exist (P0002)
  * as 404; a write the row's state refuses (55000: a finished job) or a key taken by another
  * tenant (23505) as 409;
  * an unreachable database as 503 with Retry-After (clients keep the request and retry); anything
@@ -104,7 +104,8 @@ export function errorResponse(error: unknown, headers: Record<string, string> = 
       { status: 429, headers: { ...headers, 'retry-after': String(retryAfter) } },
     );
   }
-  if (error instanceof DbError && (error.code === '22023' || error.code === '22P02')) {
+  // 22021 / 22P05: text the database cannot store (a NUL character, an unpaired surrogate).
+  if (error instanceof DbError && ['22023', '22P02', '22021', '22P05'].includes(error.code)) {
     return Response.json({ error: { code: 'invalid_request', message: error.message } }, { status: 400, headers });
   }
   if (error instanceof DbError && error.code === SqlState.noDataFound) {

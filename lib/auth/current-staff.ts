@@ -38,14 +38,22 @@ export async function requireStaffPage(path: string): Promise<Staff> {
 }
 
 /**
+ * The cookies `request` carries, read-only: writes are dropped (a route handler that must clear
+ * cookies says so in its own response headers).
+ */
+export function cookieJarOf(request: Request): CookieJar {
+  // The headers only: the handler still reads the body.
+  const { cookies: jar } = new NextRequest(request.url, { headers: request.headers });
+  return { getAll: () => jar.getAll(), setAll: () => {} };
+}
+
+/**
  * For admin APIs: the staff of `request`, or a 401 (proxy.ts checks first; this keeps each handler
  * safe on its own). Reads the request's own cookies, so a handler works wherever it is called; a
  * refresh attempted here is dropped (proxy.ts has refreshed the session already).
  */
 export async function requireStaffApi(request: Request): Promise<Staff> {
-  // The headers only: the handler still reads the body.
-  const { cookies: jar } = new NextRequest(request.url, { headers: request.headers });
-  const staff = await resolveStaff(getConfig(), { getAll: () => jar.getAll(), setAll: () => {} });
+  const staff = await resolveStaff(getConfig(), cookieJarOf(request));
   if (!staff) throw new HttpError(401, 'unauthorized', 'sign in at /login');
   return staff;
 }
