@@ -53,7 +53,8 @@ export const crawlConfigSchema = z.object({
   startUrl: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
-    .refine((url) => new URL(url).host.length <= 253, 'host must be at most 253 characters'),
+    // Zod runs this check even when the URL check above failed: an unparsable URL is left to it.
+    .refine((url) => !URL.canParse(url) || new URL(url).host.length <= 253, 'host must be at most 253 characters'),
   /** Pages recorded at most (any status). */
   maxPages: z.int().min(1).max(10_000).default(100),
   maxDepth: z.int().min(0).max(20).default(3),
