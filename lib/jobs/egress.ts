@@ -161,9 +161,22 @@ export async function resolveAllowed(hostname: string, policy: EgressPolicy): Pr
   return addresses;
 }
 
-/** The whole check of a URL (no connection): what job creation runs. */
-export async function checkCrawlable(url: string, policy: EgressPolicy): Promise<void> {
-  await resolveAllowed(checkUrl(url, policy).hostname, policy);
+/**
+ * The whole check of a URL (no connection): what job creation runs. Rejects with EgressRefused, or
+ * with another error when the host could not be resolved within `timeoutMs` (the crawl checks
+ * again at each connection).
+ */
+export async function checkCrawlable(url: string, policy: EgressPolicy, timeoutMs = 3000): Promise<void> {
+  const hostname = checkUrl(url, policy).hostname;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`resolving ${hostname} took over ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([resolveAllowed(hostname, policy), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface GuardedRequestInit {

@@ -3,7 +3,7 @@
  * through the crawler and the API are in tests/security/ssrf.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { checkCrawlable, checkUrl, nonPublicReason, type EgressPolicy } from '@/lib/jobs/egress';
+import { EgressRefused, checkCrawlable, checkUrl, nonPublicReason, type EgressPolicy } from '@/lib/jobs/egress';
 
 const policy = (overrides: Partial<EgressPolicy> = {}): EgressPolicy => ({ allowPrivateHosts: [], allowedPorts: [80, 443], ...overrides });
 
@@ -59,5 +59,13 @@ describe('the crawler’s egress rules', () => {
     await expect(checkCrawlable('http://127.0.0.1/', policy({ allowPrivateHosts: ['localhost'] }))).rejects.toThrow('refused: 127.0.0.1 is a loopback address');
     await expect(checkCrawlable('http://localhost./', policy({ allowPrivateHosts: ['localhost'], lookup }))).rejects.toThrow(/^refused: localhost\. resolves to 127\.0\.0\.1/);
     await expect(checkCrawlable('http://192.168.1.1/', policy({ allowPrivateHosts: ['10.0.0.0/8'] }))).rejects.toThrow('refused: 192.168.1.1 is a private address');
+  });
+
+  it('gives up resolving after its time limit with an error that is not a refusal', async () => {
+    const hanging = () => new Promise<never>(() => {});
+    const failure = await checkCrawlable('https://slow-dns.example/', policy({ lookup: hanging }), 50).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(EgressRefused);
+    expect((failure as Error).message).toBe('resolving slow-dns.example took over 50 ms');
   });
 });
