@@ -110,7 +110,8 @@ export default defineConfig({
   ],
   // Started one after the other: the first builds the app, the second reuses the build.
   webServer: [
-    npmStart(E2E_PORT, E2E_DATA_DIR, {}),
+    // The crawl spec's fixture site is on 127.0.0.1, which the crawler refuses unless allowed.
+    npmStart(E2E_PORT, E2E_DATA_DIR, { CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1' }),
     npmStart(E2E_REDIS_APP_PORT, E2E_REDIS_DATA_DIR, {
       REDIS_URL: `redis://127.0.0.1:${E2E_REDIS_PROXY_PORT}`,
       // Probe often, so the test sees recoveries in well under a second.

@@ -28,6 +28,9 @@ const urlWithProtocols = (protocols: string[], label: string) =>
 const postgresUrl = urlWithProtocols(['postgres:', 'postgresql:'], 'postgres:// or postgresql://');
 const httpUrl = urlWithProtocols(['http:', 'https:'], 'http(s)://');
 const redisUrl = urlWithProtocols(['redis:', 'rediss:'], 'redis:// or rediss://');
+/** `a, b,c` → ['a', 'b', 'c'], each item parsed with `item`. */
+const commaList = <T extends z.ZodType>(item: T) =>
+  z.string().transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)).pipe(z.array(item) as z.ZodType<z.output<T>[], string[]>);
 const secret = (min: number) => z.string().min(min, `must be at least ${min} characters`);
 
 /** 32 bytes written as 64 hex digits or as base64. */
@@ -74,6 +77,8 @@ const envSchema = z.object({
   CRON_SECRET: optional(secret(16)),
   CRON_MODE: optional(z.enum(['internal', 'external'])),
   SCRAPE_JOB_RETENTION_DAYS: optional(z.coerce.number().int().min(1).max(3650)),
+  CRAWL_ALLOW_PRIVATE_HOSTS: optional(commaList(z.string().regex(/^[A-Za-z0-9.:_\[\]/-]{1,253}$/, 'each entry a host name, an IP address or a CIDR range'))),
+  CRAWL_ALLOWED_PORTS: optional(commaList(z.coerce.number().int().min(1).max(65_535))),
   // Set to 1 by Vercel on its builds and functions.
   VERCEL: optional(flag),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
@@ -157,6 +162,17 @@ export interface Config {
   cronMode: 'internal' | 'external';
   /** Age in days after which the weekly cleanup deletes crawl jobs with their results. @default 90 */
   scrapeJobRetentionDays: number;
+  /** Where the crawler may connect (lib/jobs/egress.ts). */
+  crawl: {
+    /**
+     * Hosts (by name, address or CIDR range) exempt from the refusal of private, loopback and other
+     * non-public addresses and from the port rule: for development and tests only.
+     * @default []
+     */
+    allowPrivateHosts: string[];
+    /** @default [80, 443] */
+    allowedPorts: number[];
+  };
   adminToken: string | undefined;
   /**
    * Bearer token a Prometheus scraper sends to /api/metrics. In production the endpoint needs it
@@ -258,6 +274,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Serverless functions do not live between requests, so on Vercel only Vercel Cron can trigger.
     cronMode: e.CRON_MODE ?? (e.VERCEL ? 'external' : 'internal'),
     scrapeJobRetentionDays: e.SCRAPE_JOB_RETENTION_DAYS ?? 90,
+    crawl: {
+      allowPrivateHosts: e.CRAWL_ALLOW_PRIVATE_HOSTS ?? [],
+      allowedPorts: e.CRAWL_ALLOWED_PORTS?.length ? e.CRAWL_ALLOWED_PORTS : [80, 443],
+    },
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
     metricsToken: e.OMNIOPS_METRICS_TOKEN,
     transferKeys: {

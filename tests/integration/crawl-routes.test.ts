@@ -62,7 +62,15 @@ describe('crawl-job API and the scrape cron route (postgres)', () => {
     pg = await migratedPostgres();
     customerId = await newCustomer(pg.db, { plan: 'pro' });
     site = await startFixtureSite();
-    await useAppEnv({ DATABASE_URL: pg.database.url, DB_FALLBACK: 'off', CRON_SECRET, NODE_ENV: 'production', OMNIOPS_ADMIN_TOKEN: ADMIN_TOKEN });
+    // The fixture site is on 127.0.0.1, which a production server refuses to crawl unless allowed.
+    await useAppEnv({
+      DATABASE_URL: pg.database.url,
+      DB_FALLBACK: 'off',
+      CRON_SECRET,
+      NODE_ENV: 'production',
+      OMNIOPS_ADMIN_TOKEN: ADMIN_TOKEN,
+      CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
+    });
   });
   afterAll(async () => {
     await resetApp();

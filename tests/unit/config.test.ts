@@ -120,6 +120,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ EXPORT_ENCRYPTION_KEY: raw.toString('base64url') }).transferKeys.encryptionKey).toEqual(raw);
   });
 
+  it('crawls public hosts on ports 80 and 443 only, unless CRAWL_ALLOW_PRIVATE_HOSTS and CRAWL_ALLOWED_PORTS say otherwise', () => {
+    expect(loadConfig({}).crawl).toEqual({ allowPrivateHosts: [], allowedPorts: [80, 443] });
+    expect(loadConfig({ CRAWL_ALLOW_PRIVATE_HOSTS: '', CRAWL_ALLOWED_PORTS: '' }).crawl).toEqual({ allowPrivateHosts: [], allowedPorts: [80, 443] });
+    expect(loadConfig({ CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1, localhost,,10.0.0.0/8,[::1]', CRAWL_ALLOWED_PORTS: '80,443, 8080' }).crawl).toEqual({
+      allowPrivateHosts: ['127.0.0.1', 'localhost', '10.0.0.0/8', '[::1]'],
+      allowedPorts: [80, 443, 8080],
+    });
+  });
+
   it('treats CI or REQUIRE_SERVICES as "services are mandatory"', () => {
     expect(loadConfig({ CI: 'true' }).requireServices).toBe(true);
     expect(loadConfig({ REQUIRE_SERVICES: '1' }).requireServices).toBe(true);
@@ -148,6 +157,10 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY_HOPS: '1.5' }, 'TRUST_PROXY_HOPS:'],
     [{ WIDGET_ADDRESS_DAILY_SHARE: '0' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
     [{ WIDGET_ADDRESS_DAILY_SHARE: '101' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
+
+    [{ CRAWL_ALLOW_PRIVATE_HOSTS: 'localhost, user@host' }, 'CRAWL_ALLOW_PRIVATE_HOSTS.1: each entry a host name'],
+    [{ CRAWL_ALLOWED_PORTS: '80,http' }, 'CRAWL_ALLOWED_PORTS.1:'],
+    [{ CRAWL_ALLOWED_PORTS: '0' }, 'CRAWL_ALLOWED_PORTS.0:'],
     [{ NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co' }, 'SUPABASE_SERVICE_ROLE_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set'],
     [{ UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL: required when UPSTASH_REDIS_REST_TOKEN is set'],
   ])('rejects %j naming the variable', (env, message) => {
