@@ -31,6 +31,8 @@ const systemChromium = '/usr/bin/chromium';
 const noRemoteBackends = {
   DATABASE_URL: '',
   NEXT_PUBLIC_SUPABASE_URL: '',
+  NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: '',
+  SUPABASE_SECRET_KEY: '',
   NEXT_PUBLIC_SUPABASE_ANON_KEY: '',
   SUPABASE_SERVICE_ROLE_KEY: '',
   REDIS_URL: '',

@@ -29,6 +29,7 @@ async function data(...args: string[]): Promise<{ code: number; stdout: string; 
         DATABASE_URL: '',
         NEXT_PUBLIC_SUPABASE_URL: '',
         SUPABASE_SERVICE_ROLE_KEY: '',
+        SUPABASE_SECRET_KEY: '',
         DB_CONNECT_TIMEOUT_MS: '1000',
       },
     });
