@@ -13,7 +13,7 @@ import path from 'node:path';
 import { chromium, expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { NO_ANSWER_REPLY } from '@/lib/chat/responder';
 import config from '../../playwright.config';
-import { E2E_PORT } from './server';
+import { E2E_DATA_DIR, E2E_PORT } from './server';
 
 const APP = `http://127.0.0.1:${E2E_PORT}`;
 const launchOptions = config.projects?.[0]?.use?.launchOptions ?? {};
@@ -79,7 +79,7 @@ test('a visitor message sent from the demo page reaches the server, and a staff 
   const { conversationId } = (await (await posted).json()) as { conversationId: string };
   await expect(frame.locator('[data-state="sent"]')).toHaveText(['Do you ship to Norway?sent']);
 
-  const token = fs.readFileSync(path.join(os.tmpdir(), `omniops-e2e-${E2E_PORT}`, 'admin-token'), 'utf8').trim();
+  const token = fs.readFileSync(path.join(E2E_DATA_DIR, 'admin-token'), 'utf8').trim();
   expect((await request.post('/api/auth/login', { data: { token } })).status()).toBe(200);
   const reply = await request.post(`/api/admin/conversations/${conversationId}/replies`, {
     data: { content: 'Yes, in 3–5 days.', clientMessageId: `staff-${crypto.randomUUID()}` },
