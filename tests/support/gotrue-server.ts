@@ -171,7 +171,7 @@ export async function startGotrueServer(options: {
       return { status: 200, body: userJson(addUser(body.email, body.password)) };
     }
     if (req.method === 'POST' && path === '/invite') {
-      requireServiceRole(req);
+      requireServiceRole(bearer);
       if (typeof body.email !== 'string') throw new AuthError(400, 'validation_failed', 'email required');
       if (users.has(body.email.toLowerCase())) {
         throw new AuthError(422, 'email_exists', 'A user with this email address has already been registered');
