@@ -63,10 +63,10 @@ export async function proxy(request: NextRequest) {
   const identity = isGuarded(pathname) || pathname === '/login' ? await guardIdentity(request, refreshed) : null;
   let response: NextResponse;
   if (identity === 'member' && pathname.startsWith('/api/admin/') && !memberMayCall(pathname)) {
-    response = NextResponse.json({ error: 'forbidden: administrators only' }, { status: 403 });
+    response = NextResponse.json({ error: { code: 'forbidden', message: 'administrators only' } }, { status: 403 });
   } else if (isGuarded(pathname) && identity === null) {
     if (pathname.startsWith('/api/')) {
-      response = NextResponse.json({ error: 'unauthorized: sign in at /login' }, { status: 401 });
+      response = NextResponse.json({ error: { code: 'unauthorized', message: 'sign in at /login' } }, { status: 401 });
     } else {
       // On the host the browser used (request.url may name the one the server was started with).
       const login = new URL('/login', requestOrigin(request.headers, request.url));

@@ -12,7 +12,7 @@ test('the dashboard and admin APIs refuse requests without a session', async ({ 
 
   const api = await request.get('/api/admin/customers', { maxRedirects: 0 });
   expect(api.status()).toBe(401);
-  expect(await api.json()).toEqual({ error: 'unauthorized: sign in at /login' });
+  expect(await api.json()).toEqual({ error: { code: 'unauthorized', message: 'sign in at /login' } });
 
   const forged = await request.get('/dashboard', {
     maxRedirects: 0,

@@ -18,6 +18,9 @@ import { observed } from '@/lib/metrics';
  */
 const seeOther = (path: string) => new Response(null, { status: 303, headers: { location: path } });
 
+/** A refusal in the error shape of every API (lib/http.ts). */
+const refuse = (status: number, code: string, message: string) => errorResponse(new HttpError(status, code, message));
+
 const next = z.string().max(2048).optional();
 
 /** Credentials and a destination: a few hundred bytes; read no more than this (413 beyond). */
@@ -35,15 +38,15 @@ const loginSchema = z.union([
 async function supabaseSignIn(credentials: { email: string; password: string }, isForm: boolean, next: string): Promise<Response> {
   const config = getConfig();
   if (!supabaseAuthEnabled(config)) {
-    return Response.json({ error: 'staff sign-in with Supabase Auth is not configured here: use the admin token' }, { status: 403 });
+    return refuse(403, 'sign_in_disabled', 'staff sign-in with Supabase Auth is not configured here: use the admin token');
   }
   const result = await signInWithPassword(config, await requestCookieJar(), credentials);
   if (result.ok) return isForm ? seeOther(next) : Response.json({ ok: true, user: result.user });
   if (result.status >= 500) {
-    if (!isForm) return Response.json({ error: 'the sign-in service is unavailable, try again shortly' }, { status: 503 });
+    if (!isForm) return refuse(503, 'unavailable', 'the sign-in service is unavailable, try again shortly');
     return seeOther(`/login?${new URLSearchParams({ error: 'unavailable', next })}`);
   }
-  if (!isForm) return Response.json({ error: 'invalid email or password' }, { status: 401 });
+  if (!isForm) return refuse(401, 'invalid_credentials', 'invalid email or password');
   return seeOther(`/login?${new URLSearchParams({ error: 'credentials', next })}`);
 }
 
@@ -66,21 +69,21 @@ export const POST = observed('/api/auth/login', async (request: Request) => {
     body = isForm ? Object.fromEntries(new URLSearchParams(text)) : JSON.parse(text);
   } catch (error) {
     if (error instanceof HttpError) return errorResponse(error);
-    return Response.json({ error: 'body: expected JSON or a form' }, { status: 400 });
+    return refuse(400, 'invalid_json', 'body: expected JSON or a form');
   }
   const parsed = loginSchema.safeParse(body);
   if (!parsed.success) {
-    return Response.json({ error: parsed.error.issues.map((i) => i.message).join('; ') }, { status: 400 });
+    return refuse(400, 'invalid_request', parsed.error.issues.map((i) => i.message).join('; '));
   }
   const next = safeNextPath(parsed.data.next);
   if ('email' in parsed.data) return supabaseSignIn(parsed.data, isForm, next);
   const adminToken = serverAdminToken(getConfig());
   if (!adminToken) {
-    return Response.json({ error: 'admin sign-in is disabled: set OMNIOPS_ADMIN_TOKEN' }, { status: 403 });
+    return refuse(403, 'sign_in_disabled', 'admin sign-in is disabled: set OMNIOPS_ADMIN_TOKEN');
   }
   const url = new URL(request.url);
   if (!secretsEqual(parsed.data.token, adminToken)) {
-    if (!isForm) return Response.json({ error: 'invalid admin token' }, { status: 401 });
+    if (!isForm) return refuse(401, 'invalid_credentials', 'invalid admin token');
     const back = new URLSearchParams({ error: 'invalid', next });
     return seeOther(`/login?${back}`);
   }
