@@ -36,7 +36,7 @@ import type { CacheStore } from '@/lib/cache/types';
 import { getConfig } from '@/lib/config';
 import { DbError, SqlState } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
-import { normalizeUrl } from './extract.mjs';
+import { normalizeUrl, type ExtractedPage } from './extract.mjs';
 import { parsePage, parseSitemap } from './html-parse';
 import { EgressRefused, ResponseTooLarge, checkUrl, createGuardedFetch, egressPolicy, type EgressPolicy, type GuardedFetch } from './egress';
 import type { CrawlJob, FrontierEntry, PageResult, PersistentJobManager } from './persistent-job-manager';
@@ -45,10 +45,10 @@ const log = createLogger('crawler');
 
 export const CRAWLER_USER_AGENT = 'OmniopsBot/0.1 (+https://github.com/omniops; support-chat content indexer)';
 
-/** A job's `config`: where to start and how far to go. */
 /** Longest URL recorded (scrape_job_results.url); longer links are not followed. */
 export const MAX_URL_LENGTH = 2048;
 
+/** A job's `config`: where to start and how far to go. */
 export const crawlConfigSchema = z.object({
   startUrl: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -221,7 +221,12 @@ class Crawl {
     const seeds = [this.config.startUrl, ...(await this.sitemapPages())]
       .map((url) => this.accept(url, 0))
       .filter((task): task is PageTask => task !== null);
-    await this.options.manager.discover(this.job.jobId, seeds);
+    try {
+      await this.options.manager.discover(this.job.jobId, seeds);
+    } catch (error) {
+      if (this.pausedOnUnknownJob(error)) return;
+      throw error;
+    }
     this.recorded = this.job.stats.totalPages;
     const left = this.config.maxPages - this.recorded;
     if (left <= 0) return;
@@ -328,14 +333,21 @@ class Crawl {
     } catch (error) {
       // The job was finished meanwhile (cancelled by staff): stop, nothing more is recorded.
       if (error instanceof DbError && error.code === SqlState.objectNotInPrerequisiteState) return this.stop('cancelled');
-      // The database serving now does not know the job: the outage fallback, which holds only jobs
-      // created during the outage. The crawl waits for the primary (its lease there expires).
-      if (error instanceof DbError && error.code === SqlState.noDataFound) {
-        log.warn(`job ${this.job.jobId}: unknown to the database serving now (outage fallback?); resumes after recovery`);
-        return this.stop('paused');
-      }
+      if (this.pausedOnUnknownJob(error)) return;
       throw error;
     }
+  }
+
+  /**
+   * True (and the crawl paused) when the database serving now does not know the job: the outage
+   * fallback, which holds only jobs created during the outage. The crawl waits for the primary (its
+   * lease there expires).
+   */
+  private pausedOnUnknownJob(error: unknown): boolean {
+    if (!(error instanceof DbError && error.code === SqlState.noDataFound)) return false;
+    log.warn(`job ${this.job.jobId}: unknown to the database serving now (outage fallback?); resumes after recovery`);
+    this.stop('paused');
+    return true;
   }
 
   /**
@@ -463,7 +475,7 @@ class Crawl {
       };
     }
     const body = await readBody(res, this.config.maxBytes);
-    let extracted;
+    let extracted: ExtractedPage;
     try {
       extracted = await parsePage(body.data, task.url);
     } catch (error) {
@@ -475,11 +487,10 @@ class Crawl {
     }
     const sameSite = extracted.nofollow ? [] : extracted.links.filter((link) => this.isSameSite(link));
     const links = sameSite.filter((link) => link.length <= MAX_URL_LENGTH).slice(0, MAX_LINKS);
+    const tooLong = sameSite.filter((link) => link.length > MAX_URL_LENGTH).length;
     pageData.title = extracted.title;
     pageData.links = links;
-    if (links.length < sameSite.length && sameSite.some((link) => link.length > MAX_URL_LENGTH)) {
-      pageData.linksTooLong = sameSite.filter((link) => link.length > MAX_URL_LENGTH).length;
-    }
+    if (tooLong > 0) pageData.linksTooLong = tooLong;
     const follow = links.map((url) => this.accept(url, task.depth + 1)).filter((next): next is PageTask => next !== null);
     const contentHash = crypto.createHash('sha256').update(`${extracted.title}\n${extracted.content}`).digest('hex');
     const measured = { ...timing, processingTimeMs: elapsed(), bytes: body.bytes, contentHash };
