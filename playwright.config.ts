@@ -55,6 +55,9 @@ function npmStart(listenPort: number, appDataDir: string, env: Record<string, st
       // The cron route tests' secret; CRON_MODE unset: the default in-process scheduler.
       CRON_SECRET,
       CRON_MODE: '',
+      // The specs give their requests addresses of their own with X-Forwarded-For (separate rate
+      // limit buckets), as a proxy in front of the server would: trust one such hop.
+      TRUST_PROXY_HOPS: '1',
       ...env,
     },
   };

@@ -6,7 +6,8 @@
  *  2. build the app when there is no build or the sources changed since the last one;
  *  3. embedded default: apply migrations to PGlite and seed the demo customer; other backends:
  *     report pending migrations (apply them with `npm run db:migrate` or `supabase db push`);
- *  4. run `next start` and, once /api/health answers, print the URLs and the admin token.
+ *  4. run the server (scripts/serve.ts: `next start` with the socket address passed to the app) and,
+ *     once /api/health answers, print the URLs and the admin token.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -151,9 +152,11 @@ async function main(): Promise<void> {
   buildIfNeeded();
   const prepared = await prepareDatabase(config);
 
-  const args = [nextBin, 'start', '--port', String(config.port)];
-  if (config.host) args.push('--hostname', config.host);
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env: process.env });
+  // NODE_ENV as `next start` sets it; tsx loads the TypeScript server.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'serve.ts')], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => child.kill(signal));
   }
