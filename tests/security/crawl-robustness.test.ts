@@ -21,6 +21,7 @@ import { PersistentJobManager, type CrawlJob } from '@/lib/jobs/persistent-job-m
 import { runCrawlJobs } from '@/lib/jobs/runner';
 import { migratedPostgres } from '../support/databases';
 import { newCustomer } from '../support/fixtures';
+import { asRole } from '../support/sql';
 
 const egress = { allowPrivateHosts: ['127.0.0.1'] };
 
@@ -169,6 +170,30 @@ describe('crawl robustness and fairness', () => {
     expect((await manager.claimJob({ leaseSeconds: 60 }))!.jobId).toBe('small-2');
     expect((await manager.claimJob({ leaseSeconds: 60 }))!.jobId).toBe('big-1');
     for (const jobId of ['big-1', 'big-2', 'big-3', 'small-1', 'small-2']) await manager.cancelJob(jobId);
+  });
+
+  it('runs the claim and the frontier as service_role, the role the app has on Supabase', async () => {
+    const job = await newJob('as-service-role', { startUrl: 'https://shop.example/' });
+    const calls = await asRole(pg.db.admin, 'service_role', {}, async (tx) => {
+      const rpc = async (fn: string, args: object) => (await tx.query<{ r: unknown }>(`select public.${fn}($1::text::jsonb) as r`, [JSON.stringify(args)]))[0]!.r;
+      return {
+        claimed: ((await rpc('crawl_job_claim', { leaseSeconds: 60, jobId: job.jobId })) as CrawlJob).jobId,
+        seeded: await rpc('crawl_job_discover', { jobId: job.jobId, pages: [{ url: 'https://shop.example/', depth: 0 }] }),
+        recorded: ((await rpc('crawl_job_record_page', {
+          jobId: job.jobId,
+          result: { url: 'https://shop.example/', status: 'success', pageData: { depth: 0 } },
+          discovered: [{ url: 'https://shop.example/a', depth: 1 }],
+        })) as { discovered: unknown }).discovered,
+        pending: await rpc('crawl_job_frontier', { jobId: job.jobId }),
+      };
+    });
+    expect(calls).toEqual({
+      claimed: 'as-service-role',
+      seeded: [{ url: 'https://shop.example/', depth: 0 }],
+      recorded: [{ url: 'https://shop.example/a', depth: 1 }],
+      pending: [{ url: 'https://shop.example/a', depth: 1 }],
+    });
+    await manager.cancelJob(job.jobId);
   });
 
   it('(d) parses a 5 MiB page off the event loop', async () => {
