@@ -434,12 +434,7 @@ class Crawl {
         response = await this.request(task.url);
       } catch (error) {
         if (error instanceof EgressRefused) return refused(error);
-        const cause = (error as Error).name === 'TimeoutError' ? `timed out after ${this.config.requestTimeoutMs} ms` : (error as Error).message;
-        return {
-          result: { ...base, status: 'failed', processingTimeMs: elapsed(), error: `fetch failed: ${cause}` },
-          pageData,
-          follow: [],
-        };
+        return { result: { ...base, status: 'failed', processingTimeMs: elapsed(), error: this.fetchFailure(error) }, pageData, follow: [] };
       }
       await this.adjustDelay(response.status, response.headers.get('retry-after'));
       if (!RETRIED_STATUSES.has(response.status) || attempt === MAX_ATTEMPTS) break;
@@ -474,7 +469,13 @@ class Crawl {
         follow: [],
       };
     }
-    const body = await readBody(res, this.config.maxBytes);
+    let body: Awaited<ReturnType<typeof readBody>>;
+    try {
+      body = await readBody(res, this.config.maxBytes);
+    } catch (error) {
+      // A body that stalls or breaks off fails this page, not the job.
+      return { result: { ...base, ...timing, processingTimeMs: elapsed(), status: 'failed', error: this.fetchFailure(error) }, pageData, follow: [] };
+    }
     let extracted: ExtractedPage;
     try {
       extracted = await parsePage(body.data, task.url);
@@ -511,6 +512,11 @@ class Crawl {
       pageData,
       follow,
     };
+  }
+
+  private fetchFailure(error: unknown): string {
+    const cause = (error as Error)?.name === 'TimeoutError' ? `timed out after ${this.config.requestTimeoutMs} ms` : (error as Error)?.message;
+    return `fetch failed: ${cause ?? String(error)}`;
   }
 
   /**

@@ -266,10 +266,11 @@ function requestOnce(url: string, policy: EgressPolicy, init: GuardedRequestInit
           res.resume();
           return resolve(new Response(null, { status, headers }));
         }
-        resolve(new Response(cappedWebStream(res, decoded(res), maxBytes), { status, headers }));
+        resolve(new Response(cappedWebStream(res, decoded(res), maxBytes, init.signal), { status, headers }));
       },
     );
-    request.on('error', (error) => reject(refusal ?? error));
+    // The signal's reason (a TimeoutError for AbortSignal.timeout) tells a time limit from a failure.
+    request.on('error', (error) => reject(refusal ?? (init.signal?.aborted ? init.signal.reason : error)));
     request.end();
   });
 }
@@ -291,7 +292,7 @@ function decoded(res: http.IncomingMessage): Readable {
  * Node 20 throws on data that arrives after a cancel, as an uncaught error.) Cancelling or erroring
  * destroys `res`, which closes the connection.
  */
-function cappedWebStream(res: http.IncomingMessage, source: Readable, maxBytes: number): ReadableStream<Uint8Array> {
+function cappedWebStream(res: http.IncomingMessage, source: Readable, maxBytes: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
   let finished = false;
   let bytes = 0;
   const stop = () => {
@@ -319,13 +320,13 @@ function cappedWebStream(res: http.IncomingMessage, source: Readable, maxBytes: 
         });
         source.on('error', (error) => {
           if (finished) return;
-          controller.error(error);
+          controller.error(signal?.aborted ? signal.reason : error);
           stop();
         });
         // The request's signal (the time limit) destroys `res`; a decoder in between must hear it.
         res.on('close', () => {
           if (finished || res.complete) return;
-          controller.error(new Error('connection closed before the body ended'));
+          controller.error(signal?.aborted ? signal.reason : new Error('connection closed before the body ended'));
           stop();
         });
       },

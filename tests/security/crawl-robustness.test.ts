@@ -84,6 +84,28 @@ describe('crawl robustness and fairness', () => {
     }
   });
 
+  it('(a) records a page whose body never ends as failed (timed out) and completes the job', async () => {
+    const site = await serveSite((path, res) => {
+      if (path === '/') return html(res, '<title>Home</title><a href="/trickle">slow</a> <a href="/fine">fine</a>');
+      if (path === '/fine') return html(res, '<title>Fine</title><p>A page.</p>');
+      if (path === '/trickle') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        const timer = setInterval(() => res.write('<p>.</p>'), 50);
+        return void res.on('close', () => clearInterval(timer));
+      }
+      res.writeHead(404).end();
+    });
+    try {
+      await newJob('endless-body', { startUrl: `${site.origin}/`, requestTimeoutMs: 500 });
+      expect(await runCrawlJobs(manager, cache, { budgetMs: 30_000, egress })).toEqual([{ jobId: 'endless-body', outcome: 'completed' }]);
+      const byPath = new Map((await manager.getJobResults('endless-body')).map((r) => [new URL(r.url).pathname, r]));
+      expect(byPath.get('/fine')).toMatchObject({ status: 'success' });
+      expect(byPath.get('/trickle')).toMatchObject({ status: 'failed', error: 'fetch failed: timed out after 500 ms' });
+    } finally {
+      await site.close();
+    }
+  });
+
   it('(b) resumes reading what is left to crawl, not every recorded page', async () => {
     // Under the per-domain politeness limit (60 requests a minute) with a fresh cache per run.
     const PAGES = 50;
