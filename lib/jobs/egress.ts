@@ -216,9 +216,9 @@ function requestOnce(url: string, policy: EgressPolicy, init: GuardedRequestInit
     resolveAllowed(hostname, policy).then(
       (addresses) => {
         const usable = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
-        if (options.all) callback(null, usable);
-        else if (usable[0]) callback(null, usable[0].address, usable[0].family);
-        else callback(Object.assign(new Error(`${hostname}: no address of family ${options.family}`), { code: 'ENOTFOUND' }), '', 0);
+        if (!usable[0]) callback(Object.assign(new Error(`${hostname}: no address of family ${options.family}`), { code: 'ENOTFOUND' }), '', 0);
+        else if (options.all) callback(null, usable);
+        else callback(null, usable[0].address, usable[0].family);
       },
       (error: Error) => {
         if (error instanceof EgressRefused) refusal = error;
