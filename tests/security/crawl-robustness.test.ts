@@ -175,6 +175,29 @@ describe('crawl robustness and fairness', () => {
     for (const jobId of ['big-1', 'big-2', 'big-3', 'small-1', 'small-2']) await manager.cancelJob(jobId);
   });
 
+  it('(c) gives each claimed job a time slice: a later customer’s crawl runs within the same worker round', async () => {
+    const big = await newCustomer(pg.db, { plan: 'enterprise' });
+    const small = await newCustomer(pg.db, { plan: 'enterprise' });
+    const bigSite = await serveSite((path, res) => {
+      // An index of 500 pages, each answering in 50 ms: far more than a slice (or the run) holds.
+      const body = path === '/' ? Array.from({ length: 500 }, (_, i) => `<a href="/p/${i}">${i}</a>`).join(' ') : `<p>Page ${path}.</p>`;
+      setTimeout(() => html(res, `<title>Big ${path}</title>${body}`), 50);
+    });
+    const smallSite = await serveSite((path, res) => html(res, '<title>Small</title><p>One page.</p>'));
+    try {
+      await newJob('big-crawl', { startUrl: `${bigSite.origin}/`, maxPages: 1000, concurrency: 1 }, big);
+      await newJob('small-crawl', { startUrl: `${smallSite.origin}/` }, small, 'single_page');
+      const runs = await runCrawlJobs(manager, cache, { budgetMs: 4000, sliceMs: 800, egress });
+      expect(runs[0]).toEqual({ jobId: 'big-crawl', outcome: 'paused' });
+      expect(runs).toContainEqual({ jobId: 'small-crawl', outcome: 'completed' });
+      expect((await manager.getJobFromSupabase('big-crawl'))!.status).toBe('running');
+    } finally {
+      await manager.cancelJob('big-crawl').catch(() => undefined);
+      await bigSite.close();
+      await smallSite.close();
+    }
+  });
+
   it('runs the claim and the frontier as service_role, the role the app has on Supabase', async () => {
     const job = await newJob('as-service-role', { startUrl: 'https://shop.example/' });
     const calls = await asRole(pg.db.admin, 'service_role', {}, async (tx) => {
