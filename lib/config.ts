@@ -51,6 +51,9 @@ const key32 = z.string().transform((value, ctx) => {
 const envSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'])),
   NEXT_PUBLIC_SUPABASE_URL: optional(httpUrl),
+  // Supabase's current key names; the legacy anon / service-role names are aliases (supabaseKeys()).
+  NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: optional(z.string()),
+  SUPABASE_SECRET_KEY: optional(z.string()),
   NEXT_PUBLIC_SUPABASE_ANON_KEY: optional(z.string()),
   SUPABASE_SERVICE_ROLE_KEY: optional(z.string()),
   DATABASE_URL: optional(postgresUrl),
@@ -110,7 +113,20 @@ export const cacheDefaults = {
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   isProduction: boolean;
-  supabase: { url: string; anonKey: string | undefined; serviceRoleKey: string } | undefined;
+  /**
+   * The Supabase project. Either key format works: the publishable / secret keys (`sb_publishable_…`,
+   * `sb_secret_…`, which Supabase's gateway maps to the `anon` / `service_role` roles) or the legacy
+   * anon / service-role JWTs.
+   */
+  supabase:
+    | {
+        url: string;
+        /** NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY, or its legacy alias NEXT_PUBLIC_SUPABASE_ANON_KEY: the `anon` role's key. */
+        anonKey: string | undefined;
+        /** SUPABASE_SECRET_KEY, or its legacy alias SUPABASE_SERVICE_ROLE_KEY: the `service_role` key (server only). */
+        serviceRoleKey: string;
+      }
+    | undefined;
   databaseUrl: string | undefined;
   /** Absolute path of the embedded data directory (PGlite files, generated admin token). */
   dataDir: string;
@@ -215,6 +231,39 @@ export class ConfigError extends Error {
   }
 }
 
+type ParsedEnv = z.output<typeof envSchema>;
+
+/**
+ * The Supabase keys under their current names or their legacy aliases. Both names of one key set to
+ * different values is an error (which one was meant cannot be guessed), and so is a key of the wrong
+ * kind: a secret key in a NEXT_PUBLIC_ variable would be bundled for browsers.
+ */
+function supabaseKeys(e: ParsedEnv, problems: string[]): { publishable: string | undefined; secret: string | undefined } {
+  const pick = (current: keyof ParsedEnv, legacy: keyof ParsedEnv) => {
+    const a = e[current] as string | undefined;
+    const b = e[legacy] as string | undefined;
+    if (a !== undefined && b !== undefined && a !== b) {
+      problems.push(`${current}: differs from ${legacy}, its legacy alias; set one of them (or both to the same key)`);
+    }
+    return { value: a ?? b, name: a !== undefined ? current : legacy };
+  };
+  const publishable = pick('NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY', 'NEXT_PUBLIC_SUPABASE_ANON_KEY');
+  const secret = pick('SUPABASE_SECRET_KEY', 'SUPABASE_SERVICE_ROLE_KEY');
+  if (publishable.value?.startsWith('sb_secret_')) {
+    problems.push(`${publishable.name}: is a secret key (sb_secret_…); NEXT_PUBLIC_ variables reach browsers — use the publishable key (sb_publishable_…)`);
+  }
+  if (secret.value?.startsWith('sb_publishable_')) {
+    problems.push(`${secret.name}: is a publishable key (sb_publishable_…); the server needs the secret key (sb_secret_…)`);
+  }
+  if (e.NEXT_PUBLIC_SUPABASE_URL !== undefined && secret.value === undefined) {
+    problems.push('SUPABASE_SECRET_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set (or its legacy alias SUPABASE_SERVICE_ROLE_KEY)');
+  }
+  if (secret.value !== undefined && e.NEXT_PUBLIC_SUPABASE_URL === undefined) {
+    problems.push(`NEXT_PUBLIC_SUPABASE_URL: required when ${secret.name} is set`);
+  }
+  return { publishable: publishable.value, secret: secret.value };
+}
+
 /** Parse an environment (default: `process.env`) into a `Config`; throws `ConfigError` naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -229,7 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e[a] !== undefined && e[b] === undefined) problems.push(`${b}: required when ${a} is set`);
     if (e[b] !== undefined && e[a] === undefined) problems.push(`${a}: required when ${b} is set`);
   };
-  bothOrNeither('NEXT_PUBLIC_SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY');
+  const keys = supabaseKeys(e, problems);
   bothOrNeither('UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN');
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -239,12 +288,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeEnv,
     isProduction,
     supabase:
-      e.NEXT_PUBLIC_SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY
-        ? {
-            url: e.NEXT_PUBLIC_SUPABASE_URL,
-            anonKey: e.NEXT_PUBLIC_SUPABASE_ANON_KEY,
-            serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
-          }
+      e.NEXT_PUBLIC_SUPABASE_URL && keys.secret
+        ? { url: e.NEXT_PUBLIC_SUPABASE_URL, anonKey: keys.publishable, serviceRoleKey: keys.secret }
         : undefined,
     databaseUrl: e.DATABASE_URL,
     // The data directory is chosen at run time; it is not part of the build output.

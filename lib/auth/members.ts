@@ -47,7 +47,7 @@ const PAGE = 1000;
  */
 async function authUsers(config: Pick<Config, 'supabase'>): Promise<{ id: string; email: string | null }[]> {
   if (!supabaseAuthEnabled(config)) {
-    throw new HttpError(409, 'auth_not_configured', 'staff accounts need Supabase Auth (NEXT_PUBLIC_SUPABASE_ANON_KEY)');
+    throw new HttpError(409, 'auth_not_configured', 'staff accounts need Supabase Auth (NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY)');
   }
   const admin = createServiceRoleClient(config.supabase).auth.admin;
   const users: { id: string; email: string | null }[] = [];

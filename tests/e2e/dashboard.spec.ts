@@ -302,12 +302,15 @@ test.describe('dashboard with Supabase Auth (staff accounts)', () => {
   const password = 'correct horse battery staple';
   const customers: Record<'alpha' | 'beta', string> = { alpha: '', beta: '' };
 
-  /** The project's Data API or Auth admin API, with the service-role key (what a setup script would use). */
+  /**
+   * The project's Data API or Auth admin API with the secret key (what a setup script would use): a
+   * `sb_secret_…` key goes in `apikey` alone, and the gateway gives the request the service role.
+   */
   async function service(pathname: string, body: object): Promise<unknown> {
-    const project = JSON.parse(fs.readFileSync(path.join(E2E_SB_DATA_DIR, 'supabase.json'), 'utf8')) as { url: string; serviceRoleKey: string };
+    const project = JSON.parse(fs.readFileSync(path.join(E2E_SB_DATA_DIR, 'supabase.json'), 'utf8')) as { url: string; secretKey: string };
     const response = await fetch(`${project.url}${pathname}`, {
       method: 'POST',
-      headers: { apikey: project.serviceRoleKey, authorization: `Bearer ${project.serviceRoleKey}`, 'content-type': 'application/json' },
+      headers: { apikey: project.secretKey, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     expect(response.ok, `${pathname}: ${response.status}`).toBe(true);

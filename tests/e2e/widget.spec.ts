@@ -11,8 +11,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { NO_ANSWER_REPLY } from '@/lib/chat/responder';
 import config from '../../playwright.config';
-import { E2E_PORT } from './server';
+import { E2E_DATA_DIR, E2E_PORT } from './server';
 
 const APP = `http://127.0.0.1:${E2E_PORT}`;
 const launchOptions = config.projects?.[0]?.use?.launchOptions ?? {};
@@ -78,7 +79,7 @@ test('a visitor message sent from the demo page reaches the server, and a staff 
   const { conversationId } = (await (await posted).json()) as { conversationId: string };
   await expect(frame.locator('[data-state="sent"]')).toHaveText(['Do you ship to Norway?sent']);
 
-  const token = fs.readFileSync(path.join(os.tmpdir(), `omniops-e2e-${E2E_PORT}`, 'admin-token'), 'utf8').trim();
+  const token = fs.readFileSync(path.join(E2E_DATA_DIR, 'admin-token'), 'utf8').trim();
   expect((await request.post('/api/auth/login', { data: { token } })).status()).toBe(200);
   const reply = await request.post(`/api/admin/conversations/${conversationId}/replies`, {
     // The app's origin, as the dashboard's own fetch sends it (admin mutations refuse a request without one).
@@ -120,6 +121,27 @@ test('(a) offline: 10 messages survive a reload and are delivered once, in order
   await context.setOffline(false);
   await expect(states(page, 'sent')).toHaveCount(10, { timeout: 20_000 });
   expect(visitorTexts(await serverState(request, key, sessionId))).toEqual(texts);
+});
+
+test('a batch of unanswerable messages sent offline gets one hand-off reply, not one per message', async ({ page, context, request }) => {
+  const key = await demoKey(request);
+  const sessionId = await openWidget(page, key);
+  await context.setOffline(true);
+  // Words no crawled page has (crawl.spec.ts may have crawled pages for the demo customer).
+  const texts = Array.from({ length: 6 }, (_, i) => `zqxv wobbleflange ${crypto.randomBytes(4).toString('hex')} ${i}`);
+  for (const text of texts) await send(page, text);
+  await expect(states(page, 'queued offline')).toHaveCount(6);
+
+  await context.setOffline(false);
+  await expect(states(page, 'sent')).toHaveCount(6, { timeout: 20_000 });
+  const bot = page.locator('.widget-bot');
+  await expect(bot).toHaveCount(1, { timeout: 10_000 });
+  await expect(bot).toContainText(NO_ANSWER_REPLY);
+  const state = await serverState(request, key, sessionId);
+  expect(state.messages.map((m) => m.role)).toEqual([...texts.map(() => 'visitor'), 'bot']);
+  // Still one after further polls (every 2.5 s).
+  await page.waitForTimeout(3000);
+  await expect(bot).toHaveCount(1);
 });
 
 test('(b) messages queued when the browser is killed are delivered by the next browser', async ({ request }) => {

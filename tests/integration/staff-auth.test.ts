@@ -113,10 +113,12 @@ describe('staff accounts with Supabase Auth', () => {
     postgrest = await startPostgrestServer({ databaseUrl: pg.database.url, jwtSecret });
     // Tokens live 100 s: fresh for 10 s, then inside auth-js's 90 s expiry margin, so refreshed.
     gotrue = await startGotrueServer({ jwtSecret, upstream: postgrest.url, accessTokenTtlSeconds: 100 });
+    // Supabase's current keys (sb_publishable_…, sb_secret_…: not JWTs); the outage suite below runs
+    // on the legacy JWT keys under their legacy names.
     config = await useAppEnv({
       NEXT_PUBLIC_SUPABASE_URL: gotrue.url,
-      NEXT_PUBLIC_SUPABASE_ANON_KEY: postgrest.anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: postgrest.serviceRoleKey,
+      NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: postgrest.publishableKey,
+      SUPABASE_SECRET_KEY: postgrest.secretKey,
       OMNIOPS_DATA_DIR: dataDir,
       OMNIOPS_ADMIN_TOKEN: adminToken,
       DB_FALLBACK: 'off',

@@ -74,7 +74,7 @@ describe('SSRF through the crawler', () => {
     createJob(
       new Request('http://localhost/api/admin/crawl-jobs', {
         method: 'POST',
-        // Same-origin, as the dashboard sends it (the CSRF check of lib/http.ts).
+        // From the dashboard's own origin: the CSRF check (lib/http.ts) comes first.
         headers: { 'content-type': 'application/json', cookie: adminCookie(ADMIN_TOKEN), origin: 'http://localhost' },
         body: JSON.stringify(body),
       }),

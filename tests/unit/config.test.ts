@@ -37,6 +37,48 @@ describe('loadConfig', () => {
     expect(primaryKind(loadConfig(pg))).toBe('postgres');
   });
 
+  describe("Supabase's key names", () => {
+    const url = { NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co' };
+    const publishable = 'sb_publishable_AbCdEfGhIjKlMnOpQrStUv_12345678';
+    const secret = 'sb_secret_ZyXwVuTsRqPoNmLkJiHgFe_87654321';
+
+    it('reads the publishable and secret keys (sb_publishable_…, sb_secret_…)', () => {
+      const config = loadConfig({ ...url, NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: publishable, SUPABASE_SECRET_KEY: secret });
+      expect(config.supabase).toEqual({ url: url.NEXT_PUBLIC_SUPABASE_URL, anonKey: publishable, serviceRoleKey: secret });
+      expect(primaryKind(config)).toBe('supabase');
+    });
+
+    it('keeps the legacy anon / service-role names as aliases', () => {
+      expect(loadConfig({ ...url, NEXT_PUBLIC_SUPABASE_ANON_KEY: 'anon.jwt.x', SUPABASE_SERVICE_ROLE_KEY: 'service.jwt.y' }).supabase).toEqual({
+        url: url.NEXT_PUBLIC_SUPABASE_URL,
+        anonKey: 'anon.jwt.x',
+        serviceRoleKey: 'service.jwt.y',
+      });
+      // Mixed, and both names of one key set to the same value, are fine.
+      expect(
+        loadConfig({ ...url, NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: publishable, NEXT_PUBLIC_SUPABASE_ANON_KEY: publishable, SUPABASE_SERVICE_ROLE_KEY: secret })
+          .supabase,
+      ).toEqual({ url: url.NEXT_PUBLIC_SUPABASE_URL, anonKey: publishable, serviceRoleKey: secret });
+    });
+
+    it.each([
+      [{ ...url, SUPABASE_SECRET_KEY: secret, SUPABASE_SERVICE_ROLE_KEY: 'service.jwt.y' }, 'SUPABASE_SECRET_KEY: differs from SUPABASE_SERVICE_ROLE_KEY, its legacy alias'],
+      [
+        { ...url, SUPABASE_SECRET_KEY: secret, NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: publishable, NEXT_PUBLIC_SUPABASE_ANON_KEY: 'anon.jwt.x' },
+        'NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: differs from NEXT_PUBLIC_SUPABASE_ANON_KEY, its legacy alias',
+      ],
+      [{ ...url, SUPABASE_SECRET_KEY: secret, NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: secret }, 'NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: is a secret key'],
+      [{ ...url, SUPABASE_SECRET_KEY: secret, NEXT_PUBLIC_SUPABASE_ANON_KEY: secret }, 'NEXT_PUBLIC_SUPABASE_ANON_KEY: is a secret key'],
+      [{ ...url, SUPABASE_SECRET_KEY: publishable }, 'SUPABASE_SECRET_KEY: is a publishable key'],
+      [url, 'SUPABASE_SECRET_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set'],
+      [{ SUPABASE_SECRET_KEY: secret }, 'NEXT_PUBLIC_SUPABASE_URL: required when SUPABASE_SECRET_KEY is set'],
+      [{ SUPABASE_SERVICE_ROLE_KEY: 'service.jwt.y' }, 'NEXT_PUBLIC_SUPABASE_URL: required when SUPABASE_SERVICE_ROLE_KEY is set'],
+    ])('rejects %j naming the variable', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  });
+
   it('turns the embedded fallback off by default in production', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).dbFallback).toBe('off');
     expect(loadConfig({ NODE_ENV: 'production', DB_FALLBACK: 'embedded' }).dbFallback).toBe('embedded');
@@ -157,11 +199,9 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY_HOPS: '1.5' }, 'TRUST_PROXY_HOPS:'],
     [{ WIDGET_ADDRESS_DAILY_SHARE: '0' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
     [{ WIDGET_ADDRESS_DAILY_SHARE: '101' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
-
     [{ CRAWL_ALLOW_PRIVATE_HOSTS: 'localhost, user@host' }, 'CRAWL_ALLOW_PRIVATE_HOSTS.1: each entry a host name'],
     [{ CRAWL_ALLOWED_PORTS: '80,http' }, 'CRAWL_ALLOWED_PORTS.1:'],
     [{ CRAWL_ALLOWED_PORTS: '0' }, 'CRAWL_ALLOWED_PORTS.0:'],
-    [{ NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co' }, 'SUPABASE_SERVICE_ROLE_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set'],
     [{ UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL: required when UPSTASH_REDIS_REST_TOKEN is set'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
