@@ -141,7 +141,8 @@ export function checkUrl(url: string | URL, policy: EgressPolicy): URL {
   const hostname = bareHost(parsed.hostname);
   if (hostname.length === 0 || hostname.length > MAX_HOST_LENGTH) throw new EgressRefused(`host must be 1 to ${MAX_HOST_LENGTH} characters`);
   const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
-  if (!policy.allowedPorts.includes(port) && !allowListed(policy, hostname)) throw new EgressRefused(`port ${port} is not crawled`);
+  const literal = ipaddr.isValid(hostname) ? ipaddr.parse(hostname) : undefined;
+  if (!policy.allowedPorts.includes(port) && !allowListed(policy, hostname, literal)) throw new EgressRefused(`port ${port} is not crawled`);
   return parsed;
 }
 
