@@ -214,20 +214,24 @@ class Crawl {
   }
 
   /**
-   * Seeds (the start page and sitemap entries) join the job's frontier; then its pending entries
-   * are what this run fetches — at most as many as pages are left to record.
+   * Seeds (the start page and sitemap entries) join the job's frontier on its first run; then its
+   * pending entries are what this run fetches — at most as many as pages are left to record.
    */
   private async resume() {
-    const seeds = [this.config.startUrl, ...(await this.sitemapPages())]
-      .map((url) => this.accept(url, 0))
-      .filter((task): task is PageTask => task !== null);
-    try {
-      await this.options.manager.discover(this.job.jobId, seeds);
-    } catch (error) {
-      if (this.pausedOnUnknownJob(error)) return;
-      throw error;
-    }
     this.recorded = this.job.stats.totalPages;
+    // Seeds join the frontier before the first page is recorded: a job with recorded pages has
+    // them (its sitemaps are not read again on every resume, which a time slice makes frequent).
+    if (this.recorded === 0) {
+      const seeds = [this.config.startUrl, ...(await this.sitemapPages())]
+        .map((url) => this.accept(url, 0))
+        .filter((task): task is PageTask => task !== null);
+      try {
+        await this.options.manager.discover(this.job.jobId, seeds);
+      } catch (error) {
+        if (this.pausedOnUnknownJob(error)) return;
+        throw error;
+      }
+    }
     const left = this.config.maxPages - this.recorded;
     if (left <= 0) return;
     for (const task of await this.options.manager.pendingPages(this.job.jobId, Math.min(left, 10_000))) this.push(task);
