@@ -36,7 +36,7 @@ import type { CacheStore } from '@/lib/cache/types';
 import { getConfig } from '@/lib/config';
 import { DbError, SqlState } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
-import { normalizeUrl } from './extract.mjs';
+import { normalizeUrl, type ExtractedPage } from './extract.mjs';
 import { parsePage, parseSitemap } from './html-parse';
 import { EgressRefused, ResponseTooLarge, checkUrl, createGuardedFetch, egressPolicy, type EgressPolicy, type GuardedFetch } from './egress';
 import type { CrawlJob, FrontierEntry, PageResult, PersistentJobManager } from './persistent-job-manager';
@@ -45,10 +45,10 @@ const log = createLogger('crawler');
 
 export const CRAWLER_USER_AGENT = 'OmniopsBot/0.1 (+https://github.com/omniops; support-chat content indexer)';
 
-/** A job's `config`: where to start and how far to go. */
 /** Longest URL recorded (scrape_job_results.url); longer links are not followed. */
 export const MAX_URL_LENGTH = 2048;
 
+/** A job's `config`: where to start and how far to go. */
 export const crawlConfigSchema = z.object({
   startUrl: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -214,15 +214,24 @@ class Crawl {
   }
 
   /**
-   * Seeds (the start page and sitemap entries) join the job's frontier; then its pending entries
-   * are what this run fetches — at most as many as pages are left to record.
+   * Seeds (the start page and sitemap entries) join the job's frontier on its first run; then its
+   * pending entries are what this run fetches — at most as many as pages are left to record.
    */
   private async resume() {
-    const seeds = [this.config.startUrl, ...(await this.sitemapPages())]
-      .map((url) => this.accept(url, 0))
-      .filter((task): task is PageTask => task !== null);
-    await this.options.manager.discover(this.job.jobId, seeds);
     this.recorded = this.job.stats.totalPages;
+    // Seeds join the frontier before the first page is recorded: a job with recorded pages has
+    // them (its sitemaps are not read again on every resume, which a time slice makes frequent).
+    if (this.recorded === 0) {
+      const seeds = [this.config.startUrl, ...(await this.sitemapPages())]
+        .map((url) => this.accept(url, 0))
+        .filter((task): task is PageTask => task !== null);
+      try {
+        await this.options.manager.discover(this.job.jobId, seeds);
+      } catch (error) {
+        if (this.pausedOnUnknownJob(error)) return;
+        throw error;
+      }
+    }
     const left = this.config.maxPages - this.recorded;
     if (left <= 0) return;
     for (const task of await this.options.manager.pendingPages(this.job.jobId, Math.min(left, 10_000))) this.push(task);
@@ -328,14 +337,21 @@ class Crawl {
     } catch (error) {
       // The job was finished meanwhile (cancelled by staff): stop, nothing more is recorded.
       if (error instanceof DbError && error.code === SqlState.objectNotInPrerequisiteState) return this.stop('cancelled');
-      // The database serving now does not know the job: the outage fallback, which holds only jobs
-      // created during the outage. The crawl waits for the primary (its lease there expires).
-      if (error instanceof DbError && error.code === SqlState.noDataFound) {
-        log.warn(`job ${this.job.jobId}: unknown to the database serving now (outage fallback?); resumes after recovery`);
-        return this.stop('paused');
-      }
+      if (this.pausedOnUnknownJob(error)) return;
       throw error;
     }
+  }
+
+  /**
+   * True (and the crawl paused) when the database serving now does not know the job: the outage
+   * fallback, which holds only jobs created during the outage. The crawl waits for the primary (its
+   * lease there expires).
+   */
+  private pausedOnUnknownJob(error: unknown): boolean {
+    if (!(error instanceof DbError && error.code === SqlState.noDataFound)) return false;
+    log.warn(`job ${this.job.jobId}: unknown to the database serving now (outage fallback?); resumes after recovery`);
+    this.stop('paused');
+    return true;
   }
 
   /**
@@ -422,12 +438,7 @@ class Crawl {
         response = await this.request(task.url);
       } catch (error) {
         if (error instanceof EgressRefused) return refused(error);
-        const cause = (error as Error).name === 'TimeoutError' ? `timed out after ${this.config.requestTimeoutMs} ms` : (error as Error).message;
-        return {
-          result: { ...base, status: 'failed', processingTimeMs: elapsed(), error: `fetch failed: ${cause}` },
-          pageData,
-          follow: [],
-        };
+        return { result: { ...base, status: 'failed', processingTimeMs: elapsed(), error: this.fetchFailure(error) }, pageData, follow: [] };
       }
       await this.adjustDelay(response.status, response.headers.get('retry-after'));
       if (!RETRIED_STATUSES.has(response.status) || attempt === MAX_ATTEMPTS) break;
@@ -462,8 +473,14 @@ class Crawl {
         follow: [],
       };
     }
-    const body = await readBody(res, this.config.maxBytes);
-    let extracted;
+    let body: Awaited<ReturnType<typeof readBody>>;
+    try {
+      body = await readBody(res, this.config.maxBytes);
+    } catch (error) {
+      // A body that stalls or breaks off fails this page, not the job.
+      return { result: { ...base, ...timing, processingTimeMs: elapsed(), status: 'failed', error: this.fetchFailure(error) }, pageData, follow: [] };
+    }
+    let extracted: ExtractedPage;
     try {
       extracted = await parsePage(body.data, task.url);
     } catch (error) {
@@ -475,11 +492,10 @@ class Crawl {
     }
     const sameSite = extracted.nofollow ? [] : extracted.links.filter((link) => this.isSameSite(link));
     const links = sameSite.filter((link) => link.length <= MAX_URL_LENGTH).slice(0, MAX_LINKS);
+    const tooLong = sameSite.filter((link) => link.length > MAX_URL_LENGTH).length;
     pageData.title = extracted.title;
     pageData.links = links;
-    if (links.length < sameSite.length && sameSite.some((link) => link.length > MAX_URL_LENGTH)) {
-      pageData.linksTooLong = sameSite.filter((link) => link.length > MAX_URL_LENGTH).length;
-    }
+    if (tooLong > 0) pageData.linksTooLong = tooLong;
     const follow = links.map((url) => this.accept(url, task.depth + 1)).filter((next): next is PageTask => next !== null);
     const contentHash = crypto.createHash('sha256').update(`${extracted.title}\n${extracted.content}`).digest('hex');
     const measured = { ...timing, processingTimeMs: elapsed(), bytes: body.bytes, contentHash };
@@ -500,6 +516,11 @@ class Crawl {
       pageData,
       follow,
     };
+  }
+
+  private fetchFailure(error: unknown): string {
+    const cause = (error as Error)?.name === 'TimeoutError' ? `timed out after ${this.config.requestTimeoutMs} ms` : (error as Error)?.message;
+    return `fetch failed: ${cause ?? String(error)}`;
   }
 
   /**

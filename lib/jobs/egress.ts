@@ -141,7 +141,8 @@ export function checkUrl(url: string | URL, policy: EgressPolicy): URL {
   const hostname = bareHost(parsed.hostname);
   if (hostname.length === 0 || hostname.length > MAX_HOST_LENGTH) throw new EgressRefused(`host must be 1 to ${MAX_HOST_LENGTH} characters`);
   const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
-  if (!policy.allowedPorts.includes(port) && !allowListed(policy, hostname)) throw new EgressRefused(`port ${port} is not crawled`);
+  const literal = ipaddr.isValid(hostname) ? ipaddr.parse(hostname) : undefined;
+  if (!policy.allowedPorts.includes(port) && !allowListed(policy, hostname, literal)) throw new EgressRefused(`port ${port} is not crawled`);
   return parsed;
 }
 
@@ -216,9 +217,9 @@ function requestOnce(url: string, policy: EgressPolicy, init: GuardedRequestInit
     resolveAllowed(hostname, policy).then(
       (addresses) => {
         const usable = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
-        if (options.all) callback(null, usable);
-        else if (usable[0]) callback(null, usable[0].address, usable[0].family);
-        else callback(Object.assign(new Error(`${hostname}: no address of family ${options.family}`), { code: 'ENOTFOUND' }), '', 0);
+        if (!usable[0]) callback(Object.assign(new Error(`${hostname}: no address of family ${options.family}`), { code: 'ENOTFOUND' }), '', 0);
+        else if (options.all) callback(null, usable);
+        else callback(null, usable[0].address, usable[0].family);
       },
       (error: Error) => {
         if (error instanceof EgressRefused) refusal = error;
@@ -266,10 +267,11 @@ function requestOnce(url: string, policy: EgressPolicy, init: GuardedRequestInit
           res.resume();
           return resolve(new Response(null, { status, headers }));
         }
-        resolve(new Response(cappedWebStream(res, decoded(res), maxBytes), { status, headers }));
+        resolve(new Response(cappedWebStream(res, decoded(res), maxBytes, init.signal), { status, headers }));
       },
     );
-    request.on('error', (error) => reject(refusal ?? error));
+    // The signal's reason (a TimeoutError for AbortSignal.timeout) tells a time limit from a failure.
+    request.on('error', (error) => reject(refusal ?? (init.signal?.aborted ? init.signal.reason : error)));
     request.end();
   });
 }
@@ -291,7 +293,7 @@ function decoded(res: http.IncomingMessage): Readable {
  * Node 20 throws on data that arrives after a cancel, as an uncaught error.) Cancelling or erroring
  * destroys `res`, which closes the connection.
  */
-function cappedWebStream(res: http.IncomingMessage, source: Readable, maxBytes: number): ReadableStream<Uint8Array> {
+function cappedWebStream(res: http.IncomingMessage, source: Readable, maxBytes: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
   let finished = false;
   let bytes = 0;
   const stop = () => {
@@ -319,13 +321,13 @@ function cappedWebStream(res: http.IncomingMessage, source: Readable, maxBytes: 
         });
         source.on('error', (error) => {
           if (finished) return;
-          controller.error(error);
+          controller.error(signal?.aborted ? signal.reason : error);
           stop();
         });
         // The request's signal (the time limit) destroys `res`; a decoder in between must hear it.
         res.on('close', () => {
           if (finished || res.complete) return;
-          controller.error(new Error('connection closed before the body ended'));
+          controller.error(signal?.aborted ? signal.reason : new Error('connection closed before the body ended'));
           stop();
         });
       },

@@ -4,6 +4,10 @@
  * workers never crawl the same job), crawl it until done or out of time, and give the lease back
  * when time ran out so the next tick resumes it at once. A job whose worker died is resumed by
  * whoever claims it after its lease expires.
+ *
+ * Fairness: a claimed job runs for at most `sliceMs`; then its lease is given back and the next
+ * claim goes to the customer served least recently (crawl_job_claim), so within one long round a
+ * big crawl takes turns with other customers' jobs. Each claim counts an attempt.
  */
 import type { CacheStore } from '@/lib/cache/types';
 import { isConnectionError } from '@/lib/db/errors';
@@ -18,6 +22,8 @@ export interface RunJobsOptions extends Pick<CrawlOptions, 'signal' | 'egress' |
   budgetMs: number;
   /** @default 120 */
   leaseSeconds?: number;
+  /** Longest one claimed job runs before the next claim. @default 60000 */
+  sliceMs?: number;
 }
 
 export interface JobRun {
@@ -35,7 +41,8 @@ export async function runCrawlJobs(manager: PersistentJobManager, cache: CacheSt
     if (!job) break;
     let outcome: JobRun['outcome'];
     try {
-      outcome = await crawlJob(job, { ...options, manager, cache, deadline, leaseSeconds });
+      const sliceEnd = Math.min(deadline, now() + (options.sliceMs ?? 60_000));
+      outcome = await crawlJob(job, { ...options, manager, cache, deadline: sliceEnd, leaseSeconds });
     } catch (error) {
       // The database went away: nothing can be recorded; the lease expires and the job resumes later.
       if (isConnectionError(error)) throw error;

@@ -193,6 +193,8 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
       expect(job.attempts).toBe(2);
       expectFixtureResults(await manager.getJobResults('fixture-resume'), site);
       expectEachPageFetchedOnce(site);
+      // The sitemap's pages joined the frontier in the first run: the resume does not read it again.
+      expect(site.requests.get('/sitemap.xml')).toBe(1);
       expect(job.stats).toMatchObject({ totalPages: 16, successfulPages: 10, failedPages: 2, skippedPages: 4 });
     } finally {
       await site.close();

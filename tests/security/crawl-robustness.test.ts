@@ -8,8 +8,7 @@
  * (d) a 5 MiB page is parsed off the event loop: the loop's longest stall while crawling it is a
  *     fraction of what parsing the same page on the loop takes, measured in the same test.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parse } from 'node-html-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,27 +20,10 @@ import { PersistentJobManager, type CrawlJob } from '@/lib/jobs/persistent-job-m
 import { runCrawlJobs } from '@/lib/jobs/runner';
 import { migratedPostgres } from '../support/databases';
 import { newCustomer } from '../support/fixtures';
+import { serveSite } from '../support/http';
+import { asRole } from '../support/sql';
 
 const egress = { allowPrivateHosts: ['127.0.0.1'] };
-
-async function serve(handler: (path: string, res: http.ServerResponse) => void): Promise<{ origin: string; hits: string[]; close(): Promise<void> }> {
-  const hits: string[] = [];
-  const server = http.createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    hits.push(path);
-    handler(path, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hits,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const html = (res: http.ServerResponse, body: string) => res.writeHead(200, { 'content-type': 'text/html' }).end(body);
 
@@ -83,7 +65,7 @@ describe('crawl robustness and fairness', () => {
 
   it('(a) skips and counts a same-site link over 2,048 characters instead of failing the job', async () => {
     const long = `/search?q=${'x'.repeat(3000)}`;
-    const site = await serve((path, res) => {
+    const site = await serveSite((path, res) => {
       if (path === '/') return html(res, `<title>Home</title><a href="${long}">long</a> <a href="/short">short</a>`);
       if (path === '/short') return html(res, '<title>Short</title><p>A page.</p>');
       if (path === '/search') return html(res, '<title>Search</title>');
@@ -96,7 +78,29 @@ describe('crawl robustness and fairness', () => {
       const results = await manager.getJobResults('long-link');
       expect(results.map((r) => new URL(r.url).pathname).sort()).toEqual(['/', '/short']);
       expect(results.find((r) => new URL(r.url).pathname === '/')!.pageData.linksTooLong).toBe(1);
-      expect(site.hits).not.toContain('/search');
+      expect(site.hits.filter((hit) => hit.includes('/search'))).toEqual([]);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('(a) records a page whose body never ends as failed (timed out) and completes the job', async () => {
+    const site = await serveSite((path, res) => {
+      if (path === '/') return html(res, '<title>Home</title><a href="/trickle">slow</a> <a href="/fine">fine</a>');
+      if (path === '/fine') return html(res, '<title>Fine</title><p>A page.</p>');
+      if (path === '/trickle') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        const timer = setInterval(() => res.write('<p>.</p>'), 50);
+        return void res.on('close', () => clearInterval(timer));
+      }
+      res.writeHead(404).end();
+    });
+    try {
+      await newJob('endless-body', { startUrl: `${site.origin}/`, requestTimeoutMs: 500 });
+      expect(await runCrawlJobs(manager, cache, { budgetMs: 30_000, egress })).toEqual([{ jobId: 'endless-body', outcome: 'completed' }]);
+      const byPath = new Map((await manager.getJobResults('endless-body')).map((r) => [new URL(r.url).pathname, r]));
+      expect(byPath.get('/fine')).toMatchObject({ status: 'success' });
+      expect(byPath.get('/trickle')).toMatchObject({ status: 'failed', error: 'fetch failed: timed out after 500 ms' });
     } finally {
       await site.close();
     }
@@ -105,7 +109,7 @@ describe('crawl robustness and fairness', () => {
   it('(b) resumes reading what is left to crawl, not every recorded page', async () => {
     // Under the per-domain politeness limit (60 requests a minute) with a fresh cache per run.
     const PAGES = 50;
-    const site = await serve((path, res) => {
+    const site = await serveSite((path, res) => {
       if (path === '/') {
         return html(res, `<title>Index</title>${Array.from({ length: PAGES }, (_, i) => `<a href="/p/${i}">page ${i}</a>`).join(' ')}`);
       }
@@ -171,12 +175,59 @@ describe('crawl robustness and fairness', () => {
     for (const jobId of ['big-1', 'big-2', 'big-3', 'small-1', 'small-2']) await manager.cancelJob(jobId);
   });
 
+  it('(c) gives each claimed job a time slice: a later customer’s crawl runs within the same worker round', async () => {
+    const big = await newCustomer(pg.db, { plan: 'enterprise' });
+    const small = await newCustomer(pg.db, { plan: 'enterprise' });
+    const bigSite = await serveSite((path, res) => {
+      // An index of 500 pages, each answering in 50 ms: far more than a slice (or the run) holds.
+      const body = path === '/' ? Array.from({ length: 500 }, (_, i) => `<a href="/p/${i}">${i}</a>`).join(' ') : `<p>Page ${path}.</p>`;
+      setTimeout(() => html(res, `<title>Big ${path}</title>${body}`), 50);
+    });
+    const smallSite = await serveSite((path, res) => html(res, '<title>Small</title><p>One page.</p>'));
+    try {
+      await newJob('big-crawl', { startUrl: `${bigSite.origin}/`, maxPages: 1000, concurrency: 1 }, big);
+      await newJob('small-crawl', { startUrl: `${smallSite.origin}/` }, small, 'single_page');
+      const runs = await runCrawlJobs(manager, cache, { budgetMs: 4000, sliceMs: 800, egress });
+      expect(runs[0]).toEqual({ jobId: 'big-crawl', outcome: 'paused' });
+      expect(runs).toContainEqual({ jobId: 'small-crawl', outcome: 'completed' });
+      expect((await manager.getJobFromSupabase('big-crawl'))!.status).toBe('running');
+    } finally {
+      await manager.cancelJob('big-crawl').catch(() => undefined);
+      await bigSite.close();
+      await smallSite.close();
+    }
+  });
+
+  it('runs the claim and the frontier as service_role, the role the app has on Supabase', async () => {
+    const job = await newJob('as-service-role', { startUrl: 'https://shop.example/' });
+    const calls = await asRole(pg.db.admin, 'service_role', {}, async (tx) => {
+      const rpc = async (fn: string, args: object) => (await tx.query<{ r: unknown }>(`select public.${fn}($1::text::jsonb) as r`, [JSON.stringify(args)]))[0]!.r;
+      return {
+        claimed: ((await rpc('crawl_job_claim', { leaseSeconds: 60, jobId: job.jobId })) as CrawlJob).jobId,
+        seeded: await rpc('crawl_job_discover', { jobId: job.jobId, pages: [{ url: 'https://shop.example/', depth: 0 }] }),
+        recorded: ((await rpc('crawl_job_record_page', {
+          jobId: job.jobId,
+          result: { url: 'https://shop.example/', status: 'success', pageData: { depth: 0 } },
+          discovered: [{ url: 'https://shop.example/a', depth: 1 }],
+        })) as { discovered: unknown }).discovered,
+        pending: await rpc('crawl_job_frontier', { jobId: job.jobId }),
+      };
+    });
+    expect(calls).toEqual({
+      claimed: 'as-service-role',
+      seeded: [{ url: 'https://shop.example/', depth: 0 }],
+      recorded: [{ url: 'https://shop.example/a', depth: 1 }],
+      pending: [{ url: 'https://shop.example/a', depth: 1 }],
+    });
+    await manager.cancelJob(job.jobId);
+  });
+
   it('(d) parses a 5 MiB page off the event loop', async () => {
     const paragraph = '<div class="entry"><p>Compost, mulch and <b>seeds</b> for every season <a href="#top">top</a></p></div>\n';
     const page = `<html><head><title>Huge catalogue</title></head><body><main><h1>Catalogue</h1>${paragraph.repeat(
       Math.floor((5 * 1024 * 1024 - 200) / paragraph.length),
     )}</main></body></html>`;
-    const site = await serve((path, res) => (path === '/' ? html(res, page) : res.writeHead(404).end()));
+    const site = await serveSite((path, res) => (path === '/' ? html(res, page) : res.writeHead(404).end()));
     try {
       // Baseline, in this process: how long the loop stalls when the page is parsed on it.
       const startedSync = performance.now();

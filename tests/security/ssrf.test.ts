@@ -9,8 +9,7 @@
  * so the tests need no DNS; `localhost` and IP literals go through the real resolver.
  */
 import crypto from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GET as listJobs, POST as createJob } from '@/app/api/admin/crawl-jobs/route';
 import { FallbackCache } from '@/lib/cache/fallback';
@@ -22,33 +21,9 @@ import { PersistentJobManager, type JobResult } from '@/lib/jobs/persistent-job-
 import { adminCookie, resetApp, useAppEnv } from '../support/app';
 import { migratedPostgres } from '../support/databases';
 import { newCustomer } from '../support/fixtures';
+import { serveSite, type TestSite } from '../support/http';
 
 const ADMIN_TOKEN = crypto.randomBytes(24).toString('hex');
-
-interface Server {
-  port: number;
-  hits: string[];
-  close(): Promise<void>;
-}
-
-/** An HTTP server on 127.0.0.1 recording each request's host and path. */
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<Server> {
-  const hits: string[] = [];
-  const server = http.createServer((req, res) => {
-    hits.push(`${req.headers.host}${req.url}`);
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    hits,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const html = (res: http.ServerResponse, body: string) => res.writeHead(200, { 'content-type': 'text/html' }).end(body);
 const redirect = (res: http.ServerResponse, location: string, status = 302) => res.writeHead(status, { location }).end();
@@ -69,8 +44,8 @@ describe('SSRF through the crawler', () => {
   let pg: Awaited<ReturnType<typeof migratedPostgres>>;
   let customerId: string;
   /** Stands for 169.254.169.254 or an internal admin port: it must never see a request. */
-  let internal: Server;
-  let site: Server;
+  let internal: TestSite;
+  let site: TestSite;
   let siteRoutes: Record<string, (res: http.ServerResponse) => void> = {};
   let manager: PersistentJobManager;
   const cache = new FallbackCache(undefined, new MemoryStore());
@@ -79,9 +54,9 @@ describe('SSRF through the crawler', () => {
     pg = await migratedPostgres();
     customerId = await newCustomer(pg.db, { plan: 'enterprise' });
     manager = new PersistentJobManager(pg.db, cache);
-    internal = await serve((_req, res) => html(res, '<title>Internal</title><p>instance credentials</p>'));
-    site = await serve((req, res) => {
-      const route = siteRoutes[new URL(req.url ?? '/', 'http://x').pathname];
+    internal = await serveSite((_path, res) => html(res, '<title>Internal</title><p>instance credentials</p>'));
+    site = await serveSite((path, res) => {
+      const route = siteRoutes[path];
       if (route) route(res);
       else res.writeHead(404).end();
     });

@@ -54,7 +54,7 @@ describe('the crawler’s egress rules', () => {
     await expect(checkCrawlable('http://127.0.0.1:3000/', policy({ allowPrivateHosts: ['127.0.0.1'] }))).resolves.toBeUndefined();
     await expect(checkCrawlable('http://[::1]/', policy({ allowPrivateHosts: ['[::1]'] }))).resolves.toBeUndefined();
     await expect(checkCrawlable('http://intranet.example/', policy({ allowPrivateHosts: ['10.0.0.0/8'], lookup }))).resolves.toBeUndefined();
-    await expect(checkCrawlable('http://10.0.0.7/', policy({ allowPrivateHosts: ['10.0.0.0/8'] }))).resolves.toBeUndefined();
+    await expect(checkCrawlable('http://10.0.0.7:8080/', policy({ allowPrivateHosts: ['10.0.0.0/8'] }))).resolves.toBeUndefined();
     // Allowing localhost by name does not allow 127.0.0.1 by address, nor another name resolving there.
     await expect(checkCrawlable('http://127.0.0.1/', policy({ allowPrivateHosts: ['localhost'] }))).rejects.toThrow('refused: 127.0.0.1 is a loopback address');
     await expect(checkCrawlable('http://localhost./', policy({ allowPrivateHosts: ['localhost'], lookup }))).rejects.toThrow(/^refused: localhost\. resolves to 127\.0\.0\.1/);
