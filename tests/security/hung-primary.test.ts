@@ -88,9 +88,10 @@ describe('a blackholed primary', () => {
       DB_FALLBACK: 'embedded',
       OMNIOPS_DATA_DIR: path.join(dataDir, 'embedded'),
     });
-    // Up and serving from the primary (the fallback's copy of the customers refreshed at start).
-    expect((await widgetSend('before')).status).toBe(200);
+    // Started (the fallback opened and its copy of the customers refreshed: a cold start of the
+    // embedded database can take longer than the widget's deadline) and serving from the primary.
     const db = await resolveDb(getConfig());
+    expect((await widgetSend('before')).status).toBe(200);
     expect(db.fallbackActive?.()).toBe(false);
 
     proxy.blackhole();
@@ -112,6 +113,7 @@ describe('a blackholed primary', () => {
       OMNIOPS_DATA_DIR: path.join(dataDir, 'off'),
       WIDGET_DEADLINE_MS: '2000',
     });
+    await resolveDb(getConfig());
     expect((await widgetSend('before')).status).toBe(200);
     proxy.blackhole();
     const answer = await answeredBeforeTheWidgetGivesUp(widgetSend('while the primary hangs'));
@@ -128,7 +130,9 @@ describe('failover is decided by health probes, not by one call', () => {
       primary,
       openFallback: () => openMigratedPglite(path.join(fs.mkdtempSync(path.join(dataDir, 'db-')), 'pglite')),
       probeIntervalMs: 3_600_000,
-      pingTimeoutMs: 1000,
+      // Generous: on a loaded test machine a new connection can take over a second, and these
+      // tests are about what a probe that answers decides.
+      pingTimeoutMs: 5000,
       slowCallMs: 300,
       failoverProbes: 2,
     });
@@ -147,9 +151,8 @@ describe('failover is decided by health probes, not by one call', () => {
     it(`a query past the statement timeout is cancelled by the server and stays on the primary${pooled ? ' (transaction pooler)' : ''}`, async () => {
       const url = pooled ? `${proxiedUrl}?pgbouncer=true` : proxiedUrl;
       const db = await fallbackDb(new PostgresDb(url, { connectTimeoutMs: 1000, statementTimeoutMs: 500, fetchTypes: false }));
-      const started = performance.now();
+      // 57014: the server cancelled it (nothing else cancels a pg_sleep here).
       await expect(db.rpc('test_sleep', { seconds: 5 })).rejects.toMatchObject({ code: SqlState.queryCanceled });
-      expect(performance.now() - started).toBeLessThan(4000);
       expect(db.fallbackActive()).toBe(false);
       // The timeout holds for every call, not just the first on a connection.
       await expect(db.rpc('test_sleep', { seconds: 5 })).rejects.toMatchObject({ code: SqlState.queryCanceled });
