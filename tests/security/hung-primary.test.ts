@@ -80,18 +80,30 @@ async function answeredBeforeTheWidgetGivesUp(request: Promise<Response>): Promi
   return outcome;
 }
 
+/** A server's environment on the proxied primary. */
+const appEnv = (fallback: 'embedded' | 'off', env: Record<string, string> = {}) => ({
+  NODE_ENV: 'test',
+  DATABASE_URL: proxiedUrl,
+  DB_FALLBACK: fallback,
+  OMNIOPS_DATA_DIR: path.join(dataDir, fallback),
+  ...env,
+});
+
+/**
+ * Wait until the server of useAppEnv serves (the fallback opened and its copy of the customers
+ * refreshed: a cold start of the embedded database can take longer than the widget's deadline),
+ * and check a widget send goes through.
+ */
+async function started(): Promise<Db> {
+  const db = await resolveDb(getConfig());
+  expect((await widgetSend('before')).status).toBe(200);
+  return db;
+}
+
 describe('a blackholed primary', () => {
   it('with DB_FALLBACK=embedded: serves from the fallback within 5 s and answers the widget before its timeout', async () => {
-    await useAppEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: proxiedUrl,
-      DB_FALLBACK: 'embedded',
-      OMNIOPS_DATA_DIR: path.join(dataDir, 'embedded'),
-    });
-    // Started (the fallback opened and its copy of the customers refreshed: a cold start of the
-    // embedded database can take longer than the widget's deadline) and serving from the primary.
-    const db = await resolveDb(getConfig());
-    expect((await widgetSend('before')).status).toBe(200);
+    await useAppEnv(appEnv('embedded'));
+    const db = await started();
     expect(db.fallbackActive?.()).toBe(false);
 
     proxy.blackhole();
@@ -106,15 +118,8 @@ describe('a blackholed primary', () => {
   });
 
   it('without a fallback: answers 503 with Retry-After before the widget gives up, instead of hanging', async () => {
-    await useAppEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: proxiedUrl,
-      DB_FALLBACK: 'off',
-      OMNIOPS_DATA_DIR: path.join(dataDir, 'off'),
-      WIDGET_DEADLINE_MS: '2000',
-    });
-    await resolveDb(getConfig());
-    expect((await widgetSend('before')).status).toBe(200);
+    await useAppEnv(appEnv('off', { WIDGET_DEADLINE_MS: '2000' }));
+    await started();
     proxy.blackhole();
     const answer = await answeredBeforeTheWidgetGivesUp(widgetSend('while the primary hangs'));
     expect(answer.status).toBe(503);
