@@ -16,9 +16,17 @@ import {
   E2E_REDIS_APP_PORT,
   E2E_REDIS_DATA_DIR,
   E2E_REDIS_PROXY_PORT,
+  E2E_RUN_DIR,
   E2E_SB_APP_PORT,
   E2E_SB_DATA_DIR,
 } from './tests/e2e/server';
+
+// Everything the run's processes write to the temp directory (the apps' data directories, browser
+// profiles, exports) goes into the run's own folder, which the global setup's teardown removes (and,
+// if the run is interrupted, its reaper or the next run: tests/support/leftovers.ts). Workers and
+// the apps inherit TMPDIR.
+fs.mkdirSync(E2E_RUN_DIR, { recursive: true });
+process.env.TMPDIR = E2E_RUN_DIR;
 
 /**
  * e2e tests drive the real app, started the way users start it (`npm start`: build if needed,
@@ -31,6 +39,8 @@ const systemChromium = '/usr/bin/chromium';
 const noRemoteBackends = {
   DATABASE_URL: '',
   NEXT_PUBLIC_SUPABASE_URL: '',
+  NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: '',
+  SUPABASE_SECRET_KEY: '',
   NEXT_PUBLIC_SUPABASE_ANON_KEY: '',
   SUPABASE_SERVICE_ROLE_KEY: '',
   REDIS_URL: '',
@@ -55,6 +65,9 @@ function npmStart(listenPort: number, appDataDir: string, env: Record<string, st
       // The cron route tests' secret; CRON_MODE unset: the default in-process scheduler.
       CRON_SECRET,
       CRON_MODE: '',
+      // The specs give their requests addresses of their own with X-Forwarded-For (separate rate
+      // limit buckets), as a proxy in front of the server would: trust one such hop.
+      TRUST_PROXY_HOPS: '1',
       ...env,
     },
   };
@@ -76,6 +89,7 @@ function outageDatabaseUrl(): string {
 export default defineConfig({
   testDir: 'tests/e2e',
   testMatch: '**/*.spec.ts',
+  globalSetup: './tests/e2e/global-setup.ts',
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -107,7 +121,8 @@ export default defineConfig({
   ],
   // Started one after the other: the first builds the app, the second reuses the build.
   webServer: [
-    npmStart(E2E_PORT, E2E_DATA_DIR, {}),
+    // The crawl spec's fixture site is on 127.0.0.1, which the crawler refuses unless allowed.
+    npmStart(E2E_PORT, E2E_DATA_DIR, { CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1' }),
     npmStart(E2E_REDIS_APP_PORT, E2E_REDIS_DATA_DIR, {
       REDIS_URL: `redis://127.0.0.1:${E2E_REDIS_PROXY_PORT}`,
       // Probe often, so the test sees recoveries in well under a second.

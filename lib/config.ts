@@ -28,6 +28,9 @@ const urlWithProtocols = (protocols: string[], label: string) =>
 const postgresUrl = urlWithProtocols(['postgres:', 'postgresql:'], 'postgres:// or postgresql://');
 const httpUrl = urlWithProtocols(['http:', 'https:'], 'http(s)://');
 const redisUrl = urlWithProtocols(['redis:', 'rediss:'], 'redis:// or rediss://');
+/** `a, b,c` → ['a', 'b', 'c'], each item parsed with `item`. */
+const commaList = <T extends z.ZodType>(item: T) =>
+  z.string().transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)).pipe(z.array(item) as z.ZodType<z.output<T>[], string[]>);
 const secret = (min: number) => z.string().min(min, `must be at least ${min} characters`);
 
 /** 32 bytes written as 64 hex digits or as base64. */
@@ -48,6 +51,9 @@ const key32 = z.string().transform((value, ctx) => {
 const envSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'])),
   NEXT_PUBLIC_SUPABASE_URL: optional(httpUrl),
+  // Supabase's current key names; the legacy anon / service-role names are aliases (supabaseKeys()).
+  NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: optional(z.string()),
+  SUPABASE_SECRET_KEY: optional(z.string()),
   NEXT_PUBLIC_SUPABASE_ANON_KEY: optional(z.string()),
   SUPABASE_SERVICE_ROLE_KEY: optional(z.string()),
   DATABASE_URL: optional(postgresUrl),
@@ -74,6 +80,8 @@ const envSchema = z.object({
   CRON_SECRET: optional(secret(16)),
   CRON_MODE: optional(z.enum(['internal', 'external'])),
   SCRAPE_JOB_RETENTION_DAYS: optional(z.coerce.number().int().min(1).max(3650)),
+  CRAWL_ALLOW_PRIVATE_HOSTS: optional(commaList(z.string().regex(/^[A-Za-z0-9.:_\[\]/-]{1,253}$/, 'each entry a host name, an IP address or a CIDR range'))),
+  CRAWL_ALLOWED_PORTS: optional(commaList(z.coerce.number().int().min(1).max(65_535))),
   // Set to 1 by Vercel on its builds and functions.
   VERCEL: optional(flag),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
@@ -83,6 +91,8 @@ const envSchema = z.object({
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_BASE_URL: optional(httpUrl),
   OPENAI_MODEL: optional(z.string().max(200)),
+  TRUST_PROXY_HOPS: optional(z.coerce.number().int().min(0).max(10)),
+  WIDGET_ADDRESS_DAILY_SHARE: optional(z.coerce.number().gt(0).max(100)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
   HOST: optional(z.string()),
   CI: optional(flag),
@@ -103,7 +113,20 @@ export const cacheDefaults = {
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   isProduction: boolean;
-  supabase: { url: string; anonKey: string | undefined; serviceRoleKey: string } | undefined;
+  /**
+   * The Supabase project. Either key format works: the publishable / secret keys (`sb_publishable_…`,
+   * `sb_secret_…`, which Supabase's gateway maps to the `anon` / `service_role` roles) or the legacy
+   * anon / service-role JWTs.
+   */
+  supabase:
+    | {
+        url: string;
+        /** NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY, or its legacy alias NEXT_PUBLIC_SUPABASE_ANON_KEY: the `anon` role's key. */
+        anonKey: string | undefined;
+        /** SUPABASE_SECRET_KEY, or its legacy alias SUPABASE_SERVICE_ROLE_KEY: the `service_role` key (server only). */
+        serviceRoleKey: string;
+      }
+    | undefined;
   databaseUrl: string | undefined;
   /** Absolute path of the embedded data directory (PGlite files, generated admin token). */
   dataDir: string;
@@ -155,6 +178,17 @@ export interface Config {
   cronMode: 'internal' | 'external';
   /** Age in days after which the weekly cleanup deletes crawl jobs with their results. @default 90 */
   scrapeJobRetentionDays: number;
+  /** Where the crawler may connect (lib/jobs/egress.ts). */
+  crawl: {
+    /**
+     * Hosts (by name, address or CIDR range) exempt from the refusal of private, loopback and other
+     * non-public addresses and from the port rule: for development and tests only.
+     * @default []
+     */
+    allowPrivateHosts: string[];
+    /** @default [80, 443] */
+    allowedPorts: number[];
+  };
   adminToken: string | undefined;
   /**
    * Bearer token a Prometheus scraper sends to /api/metrics. In production the endpoint needs it
@@ -173,6 +207,17 @@ export interface Config {
    * present when OPENAI_API_KEY is set. Without it answers come from full-text search alone.
    */
   openai: { apiKey: string; baseUrl: string; model: string } | undefined;
+  /**
+   * Where the client's address comes from (lib/http.ts clientAddress): on Vercel its own header;
+   * elsewhere the `X-Forwarded-For` list the server (scripts/serve.ts) ends with the socket address,
+   * trusting `trustProxyHops` proxies in front of it. @default trustProxyHops 0 (the socket address)
+   */
+  clientAddress: { trustProxyHops: number; vercel: boolean };
+  /**
+   * Share of a customer's monthly message allowance one client address may spend in a day
+   * (lib/widget/limits.ts). A fraction: WIDGET_ADDRESS_DAILY_SHARE is in percent. @default 0.05
+   */
+  widgetAddressDailyShare: number;
   port: number;
   host: string | undefined;
   /** Tests must fail (never skip) when PostgreSQL or Redis is missing. True under CI. */
@@ -184,6 +229,39 @@ export class ConfigError extends Error {
     super(`[omniops] [config] invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+type ParsedEnv = z.output<typeof envSchema>;
+
+/**
+ * The Supabase keys under their current names or their legacy aliases. Both names of one key set to
+ * different values is an error (which one was meant cannot be guessed), and so is a key of the wrong
+ * kind: a secret key in a NEXT_PUBLIC_ variable would be bundled for browsers.
+ */
+function supabaseKeys(e: ParsedEnv, problems: string[]): { publishable: string | undefined; secret: string | undefined } {
+  const pick = (current: keyof ParsedEnv, legacy: keyof ParsedEnv) => {
+    const a = e[current] as string | undefined;
+    const b = e[legacy] as string | undefined;
+    if (a !== undefined && b !== undefined && a !== b) {
+      problems.push(`${current}: differs from ${legacy}, its legacy alias; set one of them (or both to the same key)`);
+    }
+    return { value: a ?? b, name: a !== undefined ? current : legacy };
+  };
+  const publishable = pick('NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY', 'NEXT_PUBLIC_SUPABASE_ANON_KEY');
+  const secret = pick('SUPABASE_SECRET_KEY', 'SUPABASE_SERVICE_ROLE_KEY');
+  if (publishable.value?.startsWith('sb_secret_')) {
+    problems.push(`${publishable.name}: is a secret key (sb_secret_…); NEXT_PUBLIC_ variables reach browsers — use the publishable key (sb_publishable_…)`);
+  }
+  if (secret.value?.startsWith('sb_publishable_')) {
+    problems.push(`${secret.name}: is a publishable key (sb_publishable_…); the server needs the secret key (sb_secret_…)`);
+  }
+  if (e.NEXT_PUBLIC_SUPABASE_URL !== undefined && secret.value === undefined) {
+    problems.push('SUPABASE_SECRET_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set (or its legacy alias SUPABASE_SERVICE_ROLE_KEY)');
+  }
+  if (secret.value !== undefined && e.NEXT_PUBLIC_SUPABASE_URL === undefined) {
+    problems.push(`NEXT_PUBLIC_SUPABASE_URL: required when ${secret.name} is set`);
+  }
+  return { publishable: publishable.value, secret: secret.value };
 }
 
 /** Parse an environment (default: `process.env`) into a `Config`; throws `ConfigError` naming each bad variable. */
@@ -200,7 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e[a] !== undefined && e[b] === undefined) problems.push(`${b}: required when ${a} is set`);
     if (e[b] !== undefined && e[a] === undefined) problems.push(`${a}: required when ${b} is set`);
   };
-  bothOrNeither('NEXT_PUBLIC_SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY');
+  const keys = supabaseKeys(e, problems);
   bothOrNeither('UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN');
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -210,12 +288,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeEnv,
     isProduction,
     supabase:
-      e.NEXT_PUBLIC_SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY
-        ? {
-            url: e.NEXT_PUBLIC_SUPABASE_URL,
-            anonKey: e.NEXT_PUBLIC_SUPABASE_ANON_KEY,
-            serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
-          }
+      e.NEXT_PUBLIC_SUPABASE_URL && keys.secret
+        ? { url: e.NEXT_PUBLIC_SUPABASE_URL, anonKey: keys.publishable, serviceRoleKey: keys.secret }
         : undefined,
     databaseUrl: e.DATABASE_URL,
     // The data directory is chosen at run time; it is not part of the build output.
@@ -245,6 +319,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Serverless functions do not live between requests, so on Vercel only Vercel Cron can trigger.
     cronMode: e.CRON_MODE ?? (e.VERCEL ? 'external' : 'internal'),
     scrapeJobRetentionDays: e.SCRAPE_JOB_RETENTION_DAYS ?? 90,
+    crawl: {
+      allowPrivateHosts: e.CRAWL_ALLOW_PRIVATE_HOSTS ?? [],
+      allowedPorts: e.CRAWL_ALLOWED_PORTS?.length ? e.CRAWL_ALLOWED_PORTS : [80, 443],
+    },
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
     metricsToken: e.OMNIOPS_METRICS_TOKEN,
     transferKeys: {
@@ -254,6 +332,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', model: e.OPENAI_MODEL ?? 'gpt-4o-mini' }
       : undefined,
+    clientAddress: { trustProxyHops: e.TRUST_PROXY_HOPS ?? 0, vercel: Boolean(e.VERCEL) },
+    widgetAddressDailyShare: (e.WIDGET_ADDRESS_DAILY_SHARE ?? 5) / 100,
     port: e.PORT ?? 3000,
     host: e.HOST,
     requireServices: Boolean(e.CI || e.REQUIRE_SERVICES),

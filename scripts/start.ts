@@ -3,12 +3,14 @@
  * all, the embedded default (PGlite in OMNIOPS_DATA_DIR, in-memory cache).
  *
  *  1. validate the environment (a bad value stops here, naming the variable);
- *  2. build the app when there is no build or the sources changed since the last one;
+ *  2. build the app when there is no build or the sources changed since the last one (the first
+ *     build takes about two minutes: it says so, and every 30 s that it is still going);
  *  3. embedded default: apply migrations to PGlite and seed the demo customer; other backends:
  *     report pending migrations (apply them with `npm run db:migrate` or `supabase db push`);
- *  4. run `next start` and, once /api/health answers, print the URLs and the admin token.
+ *  4. run the server (scripts/serve.ts: `next start` with the socket address passed to the app) and,
+ *     once /api/health answers, print the URLs and the admin token.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,15 +49,37 @@ function buildFingerprint(): string {
   return hash.digest('hex');
 }
 
-function buildIfNeeded(): void {
+/**
+ * The environment of `next build` and `next start`: Next.js's anonymous telemetry off unless the
+ * caller's environment says otherwise (any value, even empty, is theirs) — a documented choice
+ * (README, Quick start): a self-hosted backend does not report to a third party by default.
+ */
+function nextEnv(): NodeJS.ProcessEnv {
+  return { NEXT_TELEMETRY_DISABLED: '1', ...process.env };
+}
+
+/** How often a running build says it is still going: Next.js is silent while it compiles. */
+const BUILD_HEARTBEAT_MS = 30_000;
+
+async function buildIfNeeded(): Promise<void> {
   const stamp = path.join(root, '.next', 'omniops-build-fingerprint');
   const fingerprint = buildFingerprint();
   const built = fs.existsSync(path.join(root, '.next', 'BUILD_ID'));
   if (built && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === fingerprint) return;
-  log.info(built ? 'sources changed since the last build: building' : 'no build yet: building (once)');
-  const result = spawnSync(process.execPath, [nextBin, 'build'], { stdio: 'inherit', env: process.env });
-  if (result.status !== 0) throw new Error('[omniops] [start] next build failed');
+  log.info(
+    built
+      ? 'the sources changed since the last build: building the app again (next build, about 2 minutes on 2 cores)'
+      : 'first start: building the app (next build, once; about 2 minutes on 2 cores, later starts skip this)',
+  );
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 1000);
+  const heartbeat = setInterval(() => log.info(`still building… ${seconds()} s`), BUILD_HEARTBEAT_MS);
+  const child = spawn(process.execPath, [nextBin, 'build'], { stdio: 'inherit', env: nextEnv() });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearInterval(heartbeat);
+  if (code !== 0) throw new Error('[omniops] [start] next build failed');
   fs.writeFileSync(stamp, fingerprint);
+  log.info(`built in ${seconds()} s`);
 }
 
 interface Prepared {
@@ -148,12 +172,14 @@ function banner(config: Config, prepared: Prepared, healthy: boolean): string {
 async function main(): Promise<void> {
   loadEnvFiles('production');
   const config = getConfig();
-  buildIfNeeded();
+  await buildIfNeeded();
   const prepared = await prepareDatabase(config);
 
-  const args = [nextBin, 'start', '--port', String(config.port)];
-  if (config.host) args.push('--hostname', config.host);
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env: process.env });
+  // NODE_ENV as `next start` sets it; tsx loads the TypeScript server.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'serve.ts')], {
+    stdio: 'inherit',
+    env: { ...nextEnv(), NODE_ENV: 'production' },
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => child.kill(signal));
   }

@@ -57,7 +57,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       )}
       {!supabaseEnabled && !tokenEnabled && (
         <p role="alert">
-          Sign-in is not configured on this deployment: set <code>NEXT_PUBLIC_SUPABASE_ANON_KEY</code> for staff accounts
+          Sign-in is not configured on this deployment: set <code>NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY</code> for staff accounts
           (Supabase Auth) or <code>OMNIOPS_ADMIN_TOKEN</code> for an admin token.
         </p>
       )}

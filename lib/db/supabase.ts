@@ -40,6 +40,7 @@ function toDbError(fn: string, error: PostgrestError, status: number): DbError {
   if (/^[0-9A-Z]{5}$/.test(raw) && !raw.startsWith('PGRST')) code = raw;
   else if (PGRST_TO_SQLSTATE[raw]) code = PGRST_TO_SQLSTATE[raw];
   else if (status === 0) code = SqlState.unableToConnect; // fetch failed: nothing answered
+  else if (status === 401) code = SqlState.invalidAuthorization; // the gateway refused the API key (a configuration error, not an outage)
   else if (status === 502 || status === 503 || status === 504) code = SqlState.connectionFailure; // gateway without a database
   else code = 'XX000';
   return new DbError(code, error.message, {

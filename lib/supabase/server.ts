@@ -23,20 +23,22 @@ const DATA_CLIENT_OPTIONS = {
 export function createServiceRoleClient(supabase: Config['supabase']): SupabaseClient {
   if (!supabase?.serviceRoleKey) {
     throw new Error(
-      '[omniops] [supabase] SUPABASE_SERVICE_ROLE_KEY and NEXT_PUBLIC_SUPABASE_URL are required for the service-role client',
+      '[omniops] [supabase] SUPABASE_SECRET_KEY (or SUPABASE_SERVICE_ROLE_KEY) and NEXT_PUBLIC_SUPABASE_URL are required for the service-role client',
     );
   }
   return createClient(supabase.url, supabase.serviceRoleKey, DATA_CLIENT_OPTIONS);
 }
 
 /**
- * A data client acting as a signed-in user: the anon key plus the user's access token, so PostgREST
- * runs each call as `authenticated` with the user's claims and Row Level Security filters the rows.
+ * A data client acting as a signed-in user: the publishable (or legacy anon) key in `apikey` plus the
+ * user's access token in `Authorization`, so PostgREST runs each call as `authenticated` with the
+ * user's claims and Row Level Security filters the rows. A `sb_publishable_…` key is not a JWT; the
+ * user's token, not the key, decides the role either way.
  * The token is not refreshed here (proxy.ts refreshes the session); create one per request.
  */
 export function createUserClient(supabase: Config['supabase'], accessToken: string): SupabaseClient {
   if (!supabase?.anonKey) {
-    throw new Error('[omniops] [supabase] NEXT_PUBLIC_SUPABASE_ANON_KEY is required for a user-scoped client');
+    throw new Error('[omniops] [supabase] NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY (or NEXT_PUBLIC_SUPABASE_ANON_KEY) is required for a user-scoped client');
   }
   return createClient(supabase.url, supabase.anonKey, {
     ...DATA_CLIENT_OPTIONS,
@@ -51,7 +53,7 @@ export function createUserClient(supabase: Config['supabase'], accessToken: stri
  */
 export function createAuthClient(supabase: Config['supabase'], cookies: CookieMethodsServer): SupabaseClient {
   if (!supabase?.anonKey) {
-    throw new Error('[omniops] [supabase] NEXT_PUBLIC_SUPABASE_ANON_KEY is required for Supabase Auth sign-in');
+    throw new Error('[omniops] [supabase] NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY (or NEXT_PUBLIC_SUPABASE_ANON_KEY) is required for Supabase Auth sign-in');
   }
   return createServerClient(supabase.url, supabase.anonKey, {
     cookies,

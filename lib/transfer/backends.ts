@@ -4,7 +4,7 @@
  *   embedded             the embedded PGlite in OMNIOPS_DATA_DIR (created and migrated if new, as
  *                        `npm start` does)
  *   postgres://…         any PostgreSQL (its schema migrated with `npm run db:migrate -- --url …`)
- *   supabase             the Supabase project of NEXT_PUBLIC_SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY
+ *   supabase             the Supabase project of NEXT_PUBLIC_SUPABASE_URL + SUPABASE_SECRET_KEY (or SUPABASE_SERVICE_ROLE_KEY)
  *   configured           whatever the app itself uses (Supabase, else DATABASE_URL, else embedded)
  *
  * Every one is reached through the `Db` port, so a transfer works the same on all of them.
@@ -44,7 +44,7 @@ export function parseBackend(spec: string, config: Config): BackendSpec {
   if (spec === 'embedded') return { kind: 'pglite', label: `embedded PGlite (${config.dataDir})` };
   if (spec === 'supabase') {
     if (!config.supabase) {
-      throw new TransferError('unreachable', 'supabase: set NEXT_PUBLIC_SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use the Supabase project');
+      throw new TransferError('unreachable', 'supabase: set NEXT_PUBLIC_SUPABASE_URL and SUPABASE_SECRET_KEY to use the Supabase project');
     }
     return { kind: 'supabase', label: `supabase (${config.supabase.url})` };
   }

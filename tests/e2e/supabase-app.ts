@@ -1,9 +1,12 @@
 /**
  * Starts the app configured as on Supabase, for the e2e tests: a fresh migrated database (as
  * `supabase db push` leaves it), the PostgREST double on it behind a GoTrue-protocol server (one
- * base URL, as a Supabase project has), then `npm start` with NEXT_PUBLIC_SUPABASE_URL, the anon
- * and service-role keys and an explicit admin token. Writes `{ url, anonKey, serviceRoleKey }` to
- * `<data dir>/supabase.json`. Lives as long as the server; stops it on SIGTERM/SIGINT.
+ * base URL, as a Supabase project has), then `npm start` with NEXT_PUBLIC_SUPABASE_URL, the project's
+ * current keys under their current names (NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY = `sb_publishable_…`,
+ * SUPABASE_SECRET_KEY = `sb_secret_…`: not JWTs; tests/integration/staff-auth.test.ts also runs the
+ * legacy JWT keys under the legacy names) and an explicit admin token. Writes
+ * `{ url, publishableKey, secretKey }` to `<data dir>/supabase.json`. Lives as long as the server;
+ * stops it on SIGTERM/SIGINT.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -25,7 +28,7 @@ const postgrest = await startPostgrestServer({ databaseUrl: databaseUrl.toString
 // Access tokens live 100 s: inside auth-js's 90 s refresh margin after 10 s, so a test that waits
 // sees proxy.ts refresh the session.
 const gotrue = await startGotrueServer({ jwtSecret, upstream: postgrest.url, accessTokenTtlSeconds: 100 });
-const project = { url: gotrue.url, anonKey: postgrest.anonKey, serviceRoleKey: postgrest.serviceRoleKey };
+const project = { url: gotrue.url, publishableKey: postgrest.publishableKey, secretKey: postgrest.secretKey };
 fs.mkdirSync(dataDir, { recursive: true });
 fs.writeFileSync(path.join(dataDir, 'supabase.json'), JSON.stringify(project));
 
@@ -34,8 +37,8 @@ const server = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'script
   env: {
     ...process.env,
     NEXT_PUBLIC_SUPABASE_URL: project.url,
-    NEXT_PUBLIC_SUPABASE_ANON_KEY: project.anonKey,
-    SUPABASE_SERVICE_ROLE_KEY: project.serviceRoleKey,
+    NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: project.publishableKey,
+    SUPABASE_SECRET_KEY: project.secretKey,
     OMNIOPS_ADMIN_TOKEN: E2E_SB_ADMIN_TOKEN,
     DB_FALLBACK: 'off',
   },

@@ -42,8 +42,9 @@ describe.each(sqlBackendKinds)('process-queue on %s', (kind) => {
     expect(state.messages.filter((m) => m.role === 'visitor').map((m) => m.content)).toEqual(
       Array.from({ length: 7 }, (_, i) => `left over ${i}`),
     );
-    // Nothing crawled for this customer: each question is answered with the polite hand-off.
-    expect(state.messages.filter((m) => m.role === 'bot').map((m) => m.content)).toEqual(Array(7).fill(NO_ANSWER_REPLY));
+    // Nothing crawled for this customer: the questions are handed to staff with one polite hand-off
+    // (not one per message: supabase/migrations/20261202060000_single_handoff.sql).
+    expect(state.messages.filter((m) => m.role === 'bot').map((m) => m.content)).toEqual([NO_ANSWER_REPLY]);
     expect(state.conversationStatus).toBe('needs_staff');
   });
 

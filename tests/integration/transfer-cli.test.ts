@@ -34,6 +34,7 @@ async function dataWith(env: Record<string, string>, ...args: string[]): Promise
         DATABASE_URL: '',
         NEXT_PUBLIC_SUPABASE_URL: '',
         SUPABASE_SERVICE_ROLE_KEY: '',
+        SUPABASE_SECRET_KEY: '',
         DB_CONNECT_TIMEOUT_MS: '1000',
         ...env,
       },

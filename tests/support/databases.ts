@@ -19,7 +19,9 @@ export interface TestDatabase {
 /** A new, empty database on the run's PostgreSQL server. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('postgresUrl');
-  const name = `omniops_t_${crypto.randomBytes(6).toString('hex')}`;
+  // Named with the run (tests/support/leftovers.ts), so that the run's end, or a later run if this
+  // one is interrupted, drops it even when the file that made it could not.
+  const name = `${inject('databasePrefix')}${crypto.randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`create database ${name}`);

@@ -7,10 +7,13 @@
  *   GET  /auth/v1/user                             Bearer access token  → user
  *   POST /auth/v1/logout?scope=…                   Bearer access token  → 204 (its refresh tokens revoked)
  *   POST /auth/v1/admin/users                      service-role Bearer, { email, password } → user
+ *   POST /auth/v1/invite                           service-role Bearer, { email } → the new user (an invitation
+ *                                                  "sent"; 422 email_exists when the address has an account)
  *   GET  /auth/v1/admin/users?page=&per_page=      service-role Bearer → { users, aud }, oldest first,
  *                                                  with GoTrue's x-total-count and link (next, last) headers
  *
- * Faithful where the client can tell: the gateway's `apikey` gate, HS256 access tokens (so
+ * Faithful where the client can tell: the gateway's `apikey` gate with both key formats
+ * (supabase-keys.ts: a `sb_secret_…` key stands for the service role on the admin routes), HS256 access tokens (so
  * `getClaims()` verifies them with `GET /user`, as for a project on a symmetric JWT secret), the
  * session and user shapes, single-use refresh tokens, and errors as `{ code, error_code, msg }`
  * with GoTrue's statuses (400 invalid_credentials / refresh_token_not_found, 403 bad_jwt).
@@ -21,6 +24,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody } from './http';
+import { GatewayError, gatewayBearer, signJwt, verifyJwt as verifySignature } from './supabase-keys';
 
 export interface GotrueServer {
   url: string;
@@ -28,6 +32,8 @@ export interface GotrueServer {
   addUser(email: string, password: string): { id: string; email: string };
   /** How many sessions were refreshed (grant_type=refresh_token) so far. */
   refreshCount(): number;
+  /** The addresses invited so far (POST /invite), in order. */
+  invitations(): string[];
   close(): Promise<void>;
 }
 
@@ -38,21 +44,10 @@ interface User {
   createdAt: string;
 }
 
-const b64url = (input: Buffer | string) => Buffer.from(input).toString('base64url');
-
-function signJwt(claims: Record<string, unknown>, secret: string): string {
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify(claims));
-  return `${head}.${body}.${b64url(crypto.createHmac('sha256', secret).update(`${head}.${body}`).digest())}`;
-}
-
-function verifyJwt(token: string, secret: string): Record<string, unknown> | null {
-  const [head, body, sig] = token.split('.');
-  if (!head || !body || !sig) return null;
-  const expected = crypto.createHmac('sha256', secret).update(`${head}.${body}`).digest();
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
-  return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>;
+function verifyJwt(token: string | undefined, secret: string): Record<string, unknown> | null {
+  if (token === undefined) return null;
+  const checked = verifySignature(token, secret);
+  return 'claims' in checked ? checked.claims : null;
 }
 
 class AuthError extends Error {
@@ -80,6 +75,7 @@ export async function startGotrueServer(options: {
   const refreshTokens = new Map<string, { userId: string; sessionId: string }>();
   const revokedSessions = new Set<string>();
   let refreshes = 0;
+  const invited: string[] = [];
 
   const userJson = (u: User) => ({
     id: u.id,
@@ -106,9 +102,8 @@ export async function startGotrueServer(options: {
     return { access_token: accessToken, token_type: 'bearer', expires_in: ttl, expires_at: now + ttl, refresh_token: refreshToken, user: userJson(user) };
   }
 
-  function bearerUser(req: http.IncomingMessage): { user: User; claims: Record<string, unknown> } {
-    const auth = req.headers.authorization;
-    const claims = auth?.startsWith('Bearer ') ? verifyJwt(auth.slice(7), options.jwtSecret) : null;
+  function bearerUser(bearer: string | undefined): { user: User; claims: Record<string, unknown> } {
+    const claims = verifyJwt(bearer, options.jwtSecret);
     if (!claims) throw new AuthError(403, 'bad_jwt', 'invalid JWT: unable to parse or verify signature');
     if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) {
       throw new AuthError(403, 'bad_jwt', 'invalid JWT: token is expired');
@@ -121,14 +116,18 @@ export async function startGotrueServer(options: {
     return { user, claims };
   }
 
-  function requireServiceRole(req: http.IncomingMessage): void {
-    const auth = req.headers.authorization;
-    const claims = auth?.startsWith('Bearer ') ? verifyJwt(auth.slice(7), options.jwtSecret) : null;
-    if (claims?.role !== 'service_role') throw new AuthError(403, 'not_admin', 'User not allowed');
+  function requireServiceRole(bearer: string | undefined): void {
+    if (verifyJwt(bearer, options.jwtSecret)?.role !== 'service_role') throw new AuthError(403, 'not_admin', 'User not allowed');
   }
 
   async function handleAuth(req: http.IncomingMessage, url: URL): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
-    if (!req.headers.apikey) throw new AuthError(401, 'no_api_key', 'No API key found in request');
+    let bearer: string | undefined;
+    try {
+      bearer = gatewayBearer(req, options.jwtSecret);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      throw new AuthError(error.status, error.message === 'Invalid API key' ? 'invalid_api_key' : 'no_api_key', error.message);
+    }
     const path = url.pathname.slice('/auth/v1'.length);
     const text = req.method === 'POST' ? await readBody(req) : '';
     const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
@@ -146,15 +145,15 @@ export async function startGotrueServer(options: {
       return { status: 200, body: session(user, spent.sessionId) };
     }
     if (req.method === 'GET' && path === '/user') {
-      return { status: 200, body: userJson(bearerUser(req).user) };
+      return { status: 200, body: userJson(bearerUser(bearer).user) };
     }
     if (req.method === 'POST' && path === '/logout') {
-      const { claims } = bearerUser(req);
+      const { claims } = bearerUser(bearer);
       revokedSessions.add(String(claims.session_id));
       return { status: 204 };
     }
     if (req.method === 'GET' && path === '/admin/users') {
-      requireServiceRole(req);
+      requireServiceRole(bearer);
       const page = Math.max(1, Number(url.searchParams.get('page')) || 1);
       const perPage = Math.min(1000, Math.max(1, Number(url.searchParams.get('per_page')) || 50));
       const all = [...users.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -167,9 +166,20 @@ export async function startGotrueServer(options: {
       };
     }
     if (req.method === 'POST' && path === '/admin/users') {
-      requireServiceRole(req);
+      requireServiceRole(bearer);
       if (typeof body.email !== 'string' || typeof body.password !== 'string') throw new AuthError(400, 'validation_failed', 'email and password required');
       return { status: 200, body: userJson(addUser(body.email, body.password)) };
+    }
+    if (req.method === 'POST' && path === '/invite') {
+      requireServiceRole(bearer);
+      if (typeof body.email !== 'string') throw new AuthError(400, 'validation_failed', 'email required');
+      if (users.has(body.email.toLowerCase())) {
+        throw new AuthError(422, 'email_exists', 'A user with this email address has already been registered');
+      }
+      // No password until the invitee follows the e-mailed link.
+      const user = addUser(body.email, crypto.randomBytes(32).toString('hex'));
+      invited.push(user.email);
+      return { status: 200, body: userJson(user) };
     }
     throw new AuthError(404, 'not_found', `no route ${req.method} ${path}`);
   }
@@ -228,6 +238,7 @@ export async function startGotrueServer(options: {
       return { id: u.id, email: u.email };
     },
     refreshCount: () => refreshes,
+    invitations: () => [...invited],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

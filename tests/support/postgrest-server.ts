@@ -4,8 +4,10 @@
  *
  *   POST /rest/v1/rpc/<fn>   body = the function's single unnamed json/jsonb argument
  *
- * Faithful to PostgREST where the client can tell: the `apikey` gate of Supabase's gateway, HS256
- * JWTs in `Authorization` choosing the database role (anon when absent), `request.jwt.claims` set
+ * Faithful to PostgREST where the client can tell: the `apikey` gate of Supabase's gateway with both
+ * key formats (supabase-keys.ts: legacy JWT keys, `sb_publishable_…` / `sb_secret_…` mapped to the
+ * anon / service_role roles), HS256 JWTs in `Authorization` choosing the database role (anon when
+ * absent), `request.jwt.claims` set
  * for RLS, `Content-Profile` schema selection, the function lookup rule (one unnamed json/jsonb
  * parameter, else PGRST202 / 404), scalar results as bare JSON, and errors as
  * `{code, details, hint, message}` with PostgREST's SQLSTATE → HTTP status table.
@@ -15,27 +17,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { readBody } from './http';
+import { GatewayError, gatewayBearer, projectKeys, signJwt, verifyJwt, type ProjectKeys } from './supabase-keys';
 
-export interface PostgrestServer {
+export interface PostgrestServer extends ProjectKeys {
   /** Base URL to give `createClient` (the client appends /rest/v1). */
   url: string;
-  anonKey: string;
-  serviceRoleKey: string;
+  /** The project's JWT secret (give it to the GoTrue double: same project, same keys). */
+  jwtSecret: string;
   /** Sign a token for any claims (e.g. an authenticated user: `{ role: 'authenticated', sub }`). */
   sign(claims: Record<string, unknown>): string;
   close(): Promise<void>;
 }
 
 const ROLES = new Set(['anon', 'authenticated', 'service_role']);
-
-const b64url = (input: Buffer | string) => Buffer.from(input).toString('base64url');
-
-function signJwt(claims: Record<string, unknown>, secret: string): string {
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify(claims));
-  const sig = b64url(crypto.createHmac('sha256', secret).update(`${head}.${body}`).digest());
-  return `${head}.${body}.${sig}`;
-}
 
 class ApiError extends Error {
   constructor(
@@ -46,18 +40,10 @@ class ApiError extends Error {
   }
 }
 
-function verifyJwt(token: string, secret: string): Record<string, unknown> {
-  const parts = token.split('.');
-  const invalid = (message: string) =>
-    new ApiError(401, { code: 'PGRST301', message, details: null, hint: null });
-  if (parts.length !== 3) throw invalid('Expected 3 parts in JWT; got ' + parts.length);
-  const [head, body, sig] = parts as [string, string, string];
-  const expected = crypto.createHmac('sha256', secret).update(`${head}.${body}`).digest();
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
-    throw invalid('JWSError JWSInvalidSignature');
-  }
-  const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>;
+function verifiedClaims(token: string, secret: string): Record<string, unknown> {
+  const checked = verifyJwt(token, secret);
+  if ('invalid' in checked) throw new ApiError(401, { code: 'PGRST301', message: checked.invalid, details: null, hint: null });
+  const { claims } = checked;
   if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) {
     throw new ApiError(401, { code: 'PGRST303', message: 'JWT expired', details: null, hint: null });
   }
@@ -108,16 +94,17 @@ export async function startPostgrestServer(options: {
   const secret = options.jwtSecret ?? crypto.randomBytes(32).toString('hex');
   const sql = postgres(options.databaseUrl, { max: 10, onnotice: () => {}, connect_timeout: 3 });
   const iat = Math.floor(Date.now() / 1000);
-  const anonKey = signJwt({ iss: 'supabase', role: 'anon', iat, exp: iat + 86_400 }, secret);
-  const serviceRoleKey = signJwt({ iss: 'supabase', role: 'service_role', iat, exp: iat + 86_400 }, secret);
 
   async function handleRpc(req: http.IncomingMessage, fn: string): Promise<unknown> {
-    if (!req.headers.apikey) {
-      // Supabase's API gateway rejects requests without an API key before PostgREST sees them.
-      throw new ApiError(401, { code: '', message: 'No API key found in request', details: null, hint: 'No `apikey` request header or url param was found.' });
+    let bearer: string | undefined;
+    try {
+      // Supabase's API gateway checks the API key before PostgREST sees the request.
+      bearer = gatewayBearer(req, secret);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      throw new ApiError(error.status, { code: '', message: error.message, details: null, hint: error.hint });
     }
-    const auth = req.headers.authorization;
-    const claims = auth?.startsWith('Bearer ') ? verifyJwt(auth.slice(7), secret) : { role: 'anon' };
+    const claims = bearer !== undefined ? verifiedClaims(bearer, secret) : { role: 'anon' };
     const role = typeof claims.role === 'string' ? claims.role : 'anon';
     if (!ROLES.has(role)) {
       throw new ApiError(401, { code: 'PGRST301', message: `role "${role}" does not exist`, details: null, hint: null });
@@ -184,8 +171,8 @@ export async function startPostgrestServer(options: {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    anonKey,
-    serviceRoleKey,
+    jwtSecret: secret,
+    ...projectKeys(secret),
     sign: (claims) => signJwt({ iat, exp: iat + 3600, ...claims }, secret),
     close: async () => {
       server.closeAllConnections();

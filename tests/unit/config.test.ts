@@ -37,6 +37,48 @@ describe('loadConfig', () => {
     expect(primaryKind(loadConfig(pg))).toBe('postgres');
   });
 
+  describe("Supabase's key names", () => {
+    const url = { NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co' };
+    const publishable = 'sb_publishable_AbCdEfGhIjKlMnOpQrStUv_12345678';
+    const secret = 'sb_secret_ZyXwVuTsRqPoNmLkJiHgFe_87654321';
+
+    it('reads the publishable and secret keys (sb_publishable_…, sb_secret_…)', () => {
+      const config = loadConfig({ ...url, NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: publishable, SUPABASE_SECRET_KEY: secret });
+      expect(config.supabase).toEqual({ url: url.NEXT_PUBLIC_SUPABASE_URL, anonKey: publishable, serviceRoleKey: secret });
+      expect(primaryKind(config)).toBe('supabase');
+    });
+
+    it('keeps the legacy anon / service-role names as aliases', () => {
+      expect(loadConfig({ ...url, NEXT_PUBLIC_SUPABASE_ANON_KEY: 'anon.jwt.x', SUPABASE_SERVICE_ROLE_KEY: 'service.jwt.y' }).supabase).toEqual({
+        url: url.NEXT_PUBLIC_SUPABASE_URL,
+        anonKey: 'anon.jwt.x',
+        serviceRoleKey: 'service.jwt.y',
+      });
+      // Mixed, and both names of one key set to the same value, are fine.
+      expect(
+        loadConfig({ ...url, NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: publishable, NEXT_PUBLIC_SUPABASE_ANON_KEY: publishable, SUPABASE_SERVICE_ROLE_KEY: secret })
+          .supabase,
+      ).toEqual({ url: url.NEXT_PUBLIC_SUPABASE_URL, anonKey: publishable, serviceRoleKey: secret });
+    });
+
+    it.each([
+      [{ ...url, SUPABASE_SECRET_KEY: secret, SUPABASE_SERVICE_ROLE_KEY: 'service.jwt.y' }, 'SUPABASE_SECRET_KEY: differs from SUPABASE_SERVICE_ROLE_KEY, its legacy alias'],
+      [
+        { ...url, SUPABASE_SECRET_KEY: secret, NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: publishable, NEXT_PUBLIC_SUPABASE_ANON_KEY: 'anon.jwt.x' },
+        'NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: differs from NEXT_PUBLIC_SUPABASE_ANON_KEY, its legacy alias',
+      ],
+      [{ ...url, SUPABASE_SECRET_KEY: secret, NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: secret }, 'NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: is a secret key'],
+      [{ ...url, SUPABASE_SECRET_KEY: secret, NEXT_PUBLIC_SUPABASE_ANON_KEY: secret }, 'NEXT_PUBLIC_SUPABASE_ANON_KEY: is a secret key'],
+      [{ ...url, SUPABASE_SECRET_KEY: publishable }, 'SUPABASE_SECRET_KEY: is a publishable key'],
+      [url, 'SUPABASE_SECRET_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set'],
+      [{ SUPABASE_SECRET_KEY: secret }, 'NEXT_PUBLIC_SUPABASE_URL: required when SUPABASE_SECRET_KEY is set'],
+      [{ SUPABASE_SERVICE_ROLE_KEY: 'service.jwt.y' }, 'NEXT_PUBLIC_SUPABASE_URL: required when SUPABASE_SERVICE_ROLE_KEY is set'],
+    ])('rejects %j naming the variable', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  });
+
   it('turns the embedded fallback off by default in production', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).dbFallback).toBe('off');
     expect(loadConfig({ NODE_ENV: 'production', DB_FALLBACK: 'embedded' }).dbFallback).toBe('embedded');
@@ -68,6 +110,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ VERCEL: '1' }).cronMode).toBe('external');
     expect(loadConfig({ VERCEL: '1', CRON_MODE: 'internal' }).cronMode).toBe('internal');
     expect(loadConfig({ CRON_MODE: 'external' }).cronMode).toBe('external');
+  });
+
+  it('takes the client address from the socket unless TRUST_PROXY_HOPS or Vercel says otherwise', () => {
+    expect(loadConfig({}).clientAddress).toEqual({ trustProxyHops: 0, vercel: false });
+    expect(loadConfig({ TRUST_PROXY_HOPS: '2' }).clientAddress).toEqual({ trustProxyHops: 2, vercel: false });
+    expect(loadConfig({ VERCEL: '1' }).clientAddress).toEqual({ trustProxyHops: 0, vercel: true });
+  });
+
+  it('lets one address spend 5 % of a monthly allowance a day unless WIDGET_ADDRESS_DAILY_SHARE says otherwise', () => {
+    expect(loadConfig({}).widgetAddressDailyShare).toBe(0.05);
+    expect(loadConfig({ WIDGET_ADDRESS_DAILY_SHARE: '12.5' }).widgetAddressDailyShare).toBe(0.125);
   });
 
   it('keeps crawl jobs 90 days unless SCRAPE_JOB_RETENTION_DAYS says otherwise', () => {
@@ -109,6 +162,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ EXPORT_ENCRYPTION_KEY: raw.toString('base64url') }).transferKeys.encryptionKey).toEqual(raw);
   });
 
+  it('crawls public hosts on ports 80 and 443 only, unless CRAWL_ALLOW_PRIVATE_HOSTS and CRAWL_ALLOWED_PORTS say otherwise', () => {
+    expect(loadConfig({}).crawl).toEqual({ allowPrivateHosts: [], allowedPorts: [80, 443] });
+    expect(loadConfig({ CRAWL_ALLOW_PRIVATE_HOSTS: '', CRAWL_ALLOWED_PORTS: '' }).crawl).toEqual({ allowPrivateHosts: [], allowedPorts: [80, 443] });
+    expect(loadConfig({ CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1, localhost,,10.0.0.0/8,[::1]', CRAWL_ALLOWED_PORTS: '80,443, 8080' }).crawl).toEqual({
+      allowPrivateHosts: ['127.0.0.1', 'localhost', '10.0.0.0/8', '[::1]'],
+      allowedPorts: [80, 443, 8080],
+    });
+  });
+
   it('treats CI or REQUIRE_SERVICES as "services are mandatory"', () => {
     expect(loadConfig({ CI: 'true' }).requireServices).toBe(true);
     expect(loadConfig({ REQUIRE_SERVICES: '1' }).requireServices).toBe(true);
@@ -133,7 +195,13 @@ describe('loadConfig', () => {
     [{ CRON_SECRET: 'short' }, 'CRON_SECRET: must be at least 16 characters'],
     [{ CRON_MODE: 'vercel' }, 'CRON_MODE:'],
     [{ SCRAPE_JOB_RETENTION_DAYS: '0' }, 'SCRAPE_JOB_RETENTION_DAYS:'],
-    [{ NEXT_PUBLIC_SUPABASE_URL: 'https://abc.supabase.co' }, 'SUPABASE_SERVICE_ROLE_KEY: required when NEXT_PUBLIC_SUPABASE_URL is set'],
+    [{ TRUST_PROXY_HOPS: '-1' }, 'TRUST_PROXY_HOPS:'],
+    [{ TRUST_PROXY_HOPS: '1.5' }, 'TRUST_PROXY_HOPS:'],
+    [{ WIDGET_ADDRESS_DAILY_SHARE: '0' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
+    [{ WIDGET_ADDRESS_DAILY_SHARE: '101' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
+    [{ CRAWL_ALLOW_PRIVATE_HOSTS: 'localhost, user@host' }, 'CRAWL_ALLOW_PRIVATE_HOSTS.1: each entry a host name'],
+    [{ CRAWL_ALLOWED_PORTS: '80,http' }, 'CRAWL_ALLOWED_PORTS.1:'],
+    [{ CRAWL_ALLOWED_PORTS: '0' }, 'CRAWL_ALLOWED_PORTS.0:'],
     [{ UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL: required when UPSTASH_REDIS_REST_TOKEN is set'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

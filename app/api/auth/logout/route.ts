@@ -1,5 +1,5 @@
 import { SESSION_COOKIE } from '@/lib/auth/admin-session';
-import { requestCookieJar } from '@/lib/auth/current-staff';
+import { cookieJarOf } from '@/lib/auth/current-staff';
 import { hasSupabaseSessionCookie, signOutSupabase } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { observed } from '@/lib/metrics';
@@ -8,8 +8,8 @@ import { observed } from '@/lib/metrics';
  * Sign out: expire the admin session cookie, end a Supabase Auth session (revoked at the Auth
  * server) and go back to /login. POST only (SameSite=Lax keeps it same-site).
  */
-export const POST = observed('/api/auth/logout', async () => {
-  const jar = await requestCookieJar();
+export const POST = observed('/api/auth/logout', async (request: Request) => {
+  const jar = cookieJarOf(request);
   const supabaseCookies = jar.getAll().filter((c) => hasSupabaseSessionCookie([c]));
   await signOutSupabase(getConfig(), jar);
   const headers = new Headers({
