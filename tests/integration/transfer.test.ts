@@ -12,26 +12,15 @@ import { DbError, SqlState } from '@/lib/db/errors';
 import { SupabaseDb } from '@/lib/db/supabase';
 import type { Db } from '@/lib/db/types';
 import { digestCustomer, exportToFile } from '@/lib/transfer/export';
-import { TransferError } from '@/lib/transfer/errors';
 import { importFile } from '@/lib/transfer/import';
 import { migrateCustomer, rollbackFromBackup } from '@/lib/transfer/migrate';
 import { REDACTED } from '@/lib/transfer/sanitize';
 import { migratedPostgres, sqlBackends, type SqlBackend } from '../support/databases';
 import { startPostgrestServer, type PostgrestServer } from '../support/postgrest-server';
-import { SECRETS, canonicalDump, rewriteFile, seedTenant } from '../support/transfer';
+import { SECRETS, canonicalDump, rewriteFile, seedTenant, transferFailure } from '../support/transfer';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-transfer-test-'));
 const file = (name: string) => path.join(dir, name);
-
-/** The rejection of `promise` as a TransferError (fails the test if it resolves or throws anything else). */
-async function transferFailure(promise: Promise<unknown>): Promise<TransferError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TransferError);
-  return error as TransferError;
-}
 
 /** Imports left staging on a backend, and their staged rows (a failed or finished import leaves none). */
 async function leftStaged(backend: SqlBackend): Promise<{ imports: number; rows: number }> {

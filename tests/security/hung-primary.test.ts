@@ -80,18 +80,30 @@ async function answeredBeforeTheWidgetGivesUp(request: Promise<Response>): Promi
   return outcome;
 }
 
+/** A server's environment on the proxied primary. */
+const appEnv = (fallback: 'embedded' | 'off', env: Record<string, string> = {}) => ({
+  NODE_ENV: 'test',
+  DATABASE_URL: proxiedUrl,
+  DB_FALLBACK: fallback,
+  OMNIOPS_DATA_DIR: path.join(dataDir, fallback),
+  ...env,
+});
+
+/**
+ * Wait until the server of useAppEnv serves (the fallback opened and its copy of the customers
+ * refreshed: a cold start of the embedded database can take longer than the widget's deadline),
+ * and check a widget send goes through.
+ */
+async function started(): Promise<Db> {
+  const db = await resolveDb(getConfig());
+  expect((await widgetSend('before')).status).toBe(200);
+  return db;
+}
+
 describe('a blackholed primary', () => {
   it('with DB_FALLBACK=embedded: serves from the fallback within 5 s and answers the widget before its timeout', async () => {
-    await useAppEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: proxiedUrl,
-      DB_FALLBACK: 'embedded',
-      OMNIOPS_DATA_DIR: path.join(dataDir, 'embedded'),
-    });
-    // Started first (migrating the embedded fallback takes seconds on a loaded machine, and the
-    // widget's deadline counts from the request), then up and serving from the primary.
-    const db = await resolveDb(getConfig());
-    expect((await widgetSend('before')).status).toBe(200);
+    await useAppEnv(appEnv('embedded'));
+    const db = await started();
     expect(db.fallbackActive?.()).toBe(false);
 
     proxy.blackhole();
@@ -106,14 +118,8 @@ describe('a blackholed primary', () => {
   });
 
   it('without a fallback: answers 503 with Retry-After before the widget gives up, instead of hanging', async () => {
-    await useAppEnv({
-      NODE_ENV: 'test',
-      DATABASE_URL: proxiedUrl,
-      DB_FALLBACK: 'off',
-      OMNIOPS_DATA_DIR: path.join(dataDir, 'off'),
-      WIDGET_DEADLINE_MS: '2000',
-    });
-    expect((await widgetSend('before')).status).toBe(200);
+    await useAppEnv(appEnv('off', { WIDGET_DEADLINE_MS: '2000' }));
+    await started();
     proxy.blackhole();
     const answer = await answeredBeforeTheWidgetGivesUp(widgetSend('while the primary hangs'));
     expect(answer.status).toBe(503);
@@ -129,7 +135,9 @@ describe('failover is decided by health probes, not by one call', () => {
       primary,
       openFallback: () => openMigratedPglite(path.join(fs.mkdtempSync(path.join(dataDir, 'db-')), 'pglite')),
       probeIntervalMs: 3_600_000,
-      pingTimeoutMs: 1000,
+      // Generous: on a loaded test machine a new connection can take over a second, and these
+      // tests are about what a probe that answers decides.
+      pingTimeoutMs: 5000,
       slowCallMs: 300,
       failoverProbes: 2,
     });
@@ -148,9 +156,8 @@ describe('failover is decided by health probes, not by one call', () => {
     it(`a query past the statement timeout is cancelled by the server and stays on the primary${pooled ? ' (transaction pooler)' : ''}`, async () => {
       const url = pooled ? `${proxiedUrl}?pgbouncer=true` : proxiedUrl;
       const db = await fallbackDb(new PostgresDb(url, { connectTimeoutMs: 1000, statementTimeoutMs: 500, fetchTypes: false }));
-      const started = performance.now();
+      // 57014: the server cancelled it (nothing else cancels a pg_sleep here).
       await expect(db.rpc('test_sleep', { seconds: 5 })).rejects.toMatchObject({ code: SqlState.queryCanceled });
-      expect(performance.now() - started).toBeLessThan(4000);
       expect(db.fallbackActive()).toBe(false);
       // The timeout holds for every call, not just the first on a connection.
       await expect(db.rpc('test_sleep', { seconds: 5 })).rejects.toMatchObject({ code: SqlState.queryCanceled });

@@ -16,13 +16,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransferError } from '@/lib/transfer/errors';
 import { exportToFile } from '@/lib/transfer/export';
 import { FORMAT, FORMAT_VERSION, line, type Header } from '@/lib/transfer/format';
 import { importFile } from '@/lib/transfer/import';
 import { verifyFile } from '@/lib/transfer/read';
 import { sqlBackends, type SqlBackend } from '../support/databases';
-import { rewriteFile, seedTenant } from '../support/transfer';
+import { rewriteFile, seedTenant, transferFailure } from '../support/transfer';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-transfer-forgery-'));
 const file = (name: string) => path.join(dir, name);
@@ -42,15 +41,6 @@ afterAll(async () => {
   await Promise.all([source?.dispose(), target?.dispose()]);
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function transferFailure(promise: Promise<unknown>): Promise<TransferError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TransferError);
-  return error as TransferError;
-}
 
 async function onTarget(): Promise<{ customers: number; members: string[] }> {
   const [row] = await target.admin.query<{ customers: number }>('select count(*)::int as customers from customers where id = $1', [customerId]);

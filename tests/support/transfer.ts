@@ -5,9 +5,11 @@
  * a rewriter that edits a transfer file and re-signs it (for files that are intact but wrong).
  */
 import fs from 'node:fs';
+import { expect } from 'vitest';
 import { createCustomer } from '@/lib/customers';
 import type { Db, SqlAdmin } from '@/lib/db/types';
 import { DataDigest } from '@/lib/transfer/digest';
+import { TransferError } from '@/lib/transfer/errors';
 import { line, type Footer, type Header, type RowLine } from '@/lib/transfer/format';
 import { TENANT_TABLES } from '@/lib/transfer/tables';
 import crypto from 'node:crypto';
@@ -154,4 +156,14 @@ export function rewriteFile(file: string, out: string, mutate: (line: RowLine) =
   const footer: Footer = { type: 'footer', ...digest.summary(), fileSha256: hash.digest('hex') };
   output.push(line(footer));
   fs.writeFileSync(out, output.join(''));
+}
+
+/** The rejection of `promise` as a TransferError (fails the test if it resolves or throws anything else). */
+export async function transferFailure(promise: Promise<unknown>): Promise<TransferError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TransferError);
+  return error as TransferError;
 }
