@@ -12,6 +12,8 @@ export async function register() {
   const { resolveDb } = await import('@/lib/db/resolve');
   const { createLogger } = await import('@/lib/log');
   const { getRedisClientWithFallback } = await import('@/lib/cache/resolve');
+  const { announceEgressPolicy } = await import('@/lib/jobs/egress');
+  announceEgressPolicy(config);
   const cacheKind = getRedisClientWithFallback(config).kind;
   createLogger('cache').info(`ephemeral tier: ${cacheKind === 'memory' ? 'memory' : `${cacheKind}, falling back to memory`}`);
   const log = createLogger('db');

@@ -65,6 +65,9 @@ function npmStart(listenPort: number, appDataDir: string, env: Record<string, st
       // The cron route tests' secret; CRON_MODE unset: the default in-process scheduler.
       CRON_SECRET,
       CRON_MODE: '',
+      // The specs give their requests addresses of their own with X-Forwarded-For (separate rate
+      // limit buckets), as a proxy in front of the server would: trust one such hop.
+      TRUST_PROXY_HOPS: '1',
       ...env,
     },
   };
@@ -118,7 +121,8 @@ export default defineConfig({
   ],
   // Started one after the other: the first builds the app, the second reuses the build.
   webServer: [
-    npmStart(E2E_PORT, E2E_DATA_DIR, {}),
+    // The crawl spec's fixture site is on 127.0.0.1, which the crawler refuses unless allowed.
+    npmStart(E2E_PORT, E2E_DATA_DIR, { CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1' }),
     npmStart(E2E_REDIS_APP_PORT, E2E_REDIS_DATA_DIR, {
       REDIS_URL: `redis://127.0.0.1:${E2E_REDIS_PROXY_PORT}`,
       // Probe often, so the test sees recoveries in well under a second.

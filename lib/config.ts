@@ -28,7 +28,25 @@ const urlWithProtocols = (protocols: string[], label: string) =>
 const postgresUrl = urlWithProtocols(['postgres:', 'postgresql:'], 'postgres:// or postgresql://');
 const httpUrl = urlWithProtocols(['http:', 'https:'], 'http(s)://');
 const redisUrl = urlWithProtocols(['redis:', 'rediss:'], 'redis:// or rediss://');
+/** `a, b,c` → ['a', 'b', 'c'], each item parsed with `item`. */
+const commaList = <T extends z.ZodType>(item: T) =>
+  z.string().transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean)).pipe(z.array(item) as z.ZodType<z.output<T>[], string[]>);
 const secret = (min: number) => z.string().min(min, `must be at least ${min} characters`);
+
+/** 32 bytes written as 64 hex digits or as base64. */
+const key32 = z.string().transform((value, ctx) => {
+  const text = value.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text)
+    ? Buffer.from(text, 'hex')
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(text)
+      ? Buffer.from(text, 'base64')
+      : Buffer.alloc(0);
+  if (bytes.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 const envSchema = z.object({
   NODE_ENV: optional(z.enum(['development', 'production', 'test'])),
@@ -43,6 +61,13 @@ const envSchema = z.object({
   DB_FALLBACK: optional(z.enum(['embedded', 'off'])),
   DB_CONNECT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(120_000)),
   DB_PROBE_INTERVAL_MS: optional(z.coerce.number().int().min(50).max(3_600_000)),
+  DB_STATEMENT_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(3_600_000)),
+  DB_PROBE_TIMEOUT_MS: optional(z.coerce.number().int().min(50).max(60_000)),
+  DB_SLOW_CALL_MS: optional(z.coerce.number().int().min(50).max(600_000)),
+  DB_FAILOVER_PROBES: optional(z.coerce.number().int().min(1).max(20)),
+  // Below the widget's own request timeout (WIDGET_CLIENT_TIMEOUT_MS, lib/chat-widget/transport.ts):
+  // an answer after it is never read.
+  WIDGET_DEADLINE_MS: optional(z.coerce.number().int().min(100).max(9500)),
   UPSTASH_REDIS_REST_URL: optional(httpUrl),
   UPSTASH_REDIS_REST_TOKEN: optional(z.string()),
   REDIS_URL: optional(redisUrl),
@@ -55,13 +80,19 @@ const envSchema = z.object({
   CRON_SECRET: optional(secret(16)),
   CRON_MODE: optional(z.enum(['internal', 'external'])),
   SCRAPE_JOB_RETENTION_DAYS: optional(z.coerce.number().int().min(1).max(3650)),
+  CRAWL_ALLOW_PRIVATE_HOSTS: optional(commaList(z.string().regex(/^[A-Za-z0-9.:_\[\]/-]{1,253}$/, 'each entry a host name, an IP address or a CIDR range'))),
+  CRAWL_ALLOWED_PORTS: optional(commaList(z.coerce.number().int().min(1).max(65_535))),
   // Set to 1 by Vercel on its builds and functions.
   VERCEL: optional(flag),
   OMNIOPS_ADMIN_TOKEN: optional(secret(16)),
   OMNIOPS_METRICS_TOKEN: optional(secret(16)),
+  EXPORT_SIGNING_KEY: optional(secret(32)),
+  EXPORT_ENCRYPTION_KEY: optional(key32),
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_BASE_URL: optional(httpUrl),
   OPENAI_MODEL: optional(z.string().max(200)),
+  TRUST_PROXY_HOPS: optional(z.coerce.number().int().min(0).max(10)),
+  WIDGET_ADDRESS_DAILY_SHARE: optional(z.coerce.number().gt(0).max(100)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
   HOST: optional(z.string()),
   CI: optional(flag),
@@ -105,6 +136,22 @@ export interface Config {
   dbConnectTimeoutMs: number;
   /** While on the fallback, how often the primary is probed (and, while up, the customer copy refreshed). @default 30000 */
   dbProbeIntervalMs: number;
+  /**
+   * The primary cancels a statement running longer (PostgreSQL: a session setting, or `set local`
+   * per call behind a transaction pooler; Supabase: the Data API request's timeout). @default 30000
+   */
+  dbStatementTimeoutMs: number;
+  /** How long one health probe of the primary may take before it counts as failed. @default 1000 */
+  dbProbeTimeoutMs: number;
+  /** A call on the primary unanswered this long makes the process probe the primary. @default 1000 */
+  dbSlowCallMs: number;
+  /** Consecutive failed probes that switch the process to the outage fallback. @default 2 */
+  dbFailoverProbes: number;
+  /**
+   * The server answers every widget request within this (503 + Retry-After if the work is not
+   * done), before the widget's own timeout of 10 s gives up on it. @default 8000
+   */
+  widgetDeadlineMs: number;
   upstash: { url: string; token: string } | undefined;
   redisUrl: string | undefined;
   /** The ephemeral tier (lib/cache): fallback policy and the in-memory store's bounds. */
@@ -131,6 +178,17 @@ export interface Config {
   cronMode: 'internal' | 'external';
   /** Age in days after which the weekly cleanup deletes crawl jobs with their results. @default 90 */
   scrapeJobRetentionDays: number;
+  /** Where the crawler may connect (lib/jobs/egress.ts). */
+  crawl: {
+    /**
+     * Hosts (by name, address or CIDR range) exempt from the refusal of private, loopback and other
+     * non-public addresses and from the port rule: for development and tests only.
+     * @default []
+     */
+    allowPrivateHosts: string[];
+    /** @default [80, 443] */
+    allowedPorts: number[];
+  };
   adminToken: string | undefined;
   /**
    * Bearer token a Prometheus scraper sends to /api/metrics. In production the endpoint needs it
@@ -138,10 +196,28 @@ export interface Config {
    */
   metricsToken: string | undefined;
   /**
+   * Keys of transfer files (lib/transfer/protect.ts): with `signingKey` (EXPORT_SIGNING_KEY) exports
+   * are signed and imports refuse files not signed with it; with `encryptionKey`
+   * (EXPORT_ENCRYPTION_KEY, 32 bytes) exports are encrypted with AES-256-GCM and encrypted files
+   * can be imported.
+   */
+  transferKeys: { signingKey?: Buffer; encryptionKey?: Buffer };
+  /**
    * An OpenAI-compatible chat-completions endpoint for the chat's answers (lib/chat/responder.ts),
    * present when OPENAI_API_KEY is set. Without it answers come from full-text search alone.
    */
   openai: { apiKey: string; baseUrl: string; model: string } | undefined;
+  /**
+   * Where the client's address comes from (lib/http.ts clientAddress): on Vercel its own header;
+   * elsewhere the `X-Forwarded-For` list the server (scripts/serve.ts) ends with the socket address,
+   * trusting `trustProxyHops` proxies in front of it. @default trustProxyHops 0 (the socket address)
+   */
+  clientAddress: { trustProxyHops: number; vercel: boolean };
+  /**
+   * Share of a customer's monthly message allowance one client address may spend in a day
+   * (lib/widget/limits.ts). A fraction: WIDGET_ADDRESS_DAILY_SHARE is in percent. @default 0.05
+   */
+  widgetAddressDailyShare: number;
   port: number;
   host: string | undefined;
   /** Tests must fail (never skip) when PostgreSQL or Redis is missing. True under CI. */
@@ -221,6 +297,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbFallback: e.DB_FALLBACK ?? (isProduction ? 'off' : 'embedded'),
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS ?? 3000,
     dbProbeIntervalMs: e.DB_PROBE_INTERVAL_MS ?? 30_000,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS ?? 30_000,
+    dbProbeTimeoutMs: e.DB_PROBE_TIMEOUT_MS ?? 1000,
+    dbSlowCallMs: e.DB_SLOW_CALL_MS ?? 1000,
+    dbFailoverProbes: e.DB_FAILOVER_PROBES ?? 2,
+    widgetDeadlineMs: e.WIDGET_DEADLINE_MS ?? 8000,
     upstash:
       e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
         ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN }
@@ -238,11 +319,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Serverless functions do not live between requests, so on Vercel only Vercel Cron can trigger.
     cronMode: e.CRON_MODE ?? (e.VERCEL ? 'external' : 'internal'),
     scrapeJobRetentionDays: e.SCRAPE_JOB_RETENTION_DAYS ?? 90,
+    crawl: {
+      allowPrivateHosts: e.CRAWL_ALLOW_PRIVATE_HOSTS ?? [],
+      allowedPorts: e.CRAWL_ALLOWED_PORTS?.length ? e.CRAWL_ALLOWED_PORTS : [80, 443],
+    },
     adminToken: e.OMNIOPS_ADMIN_TOKEN,
     metricsToken: e.OMNIOPS_METRICS_TOKEN,
+    transferKeys: {
+      ...(e.EXPORT_SIGNING_KEY ? { signingKey: Buffer.from(e.EXPORT_SIGNING_KEY, 'utf8') } : {}),
+      ...(e.EXPORT_ENCRYPTION_KEY ? { encryptionKey: e.EXPORT_ENCRYPTION_KEY } : {}),
+    },
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', model: e.OPENAI_MODEL ?? 'gpt-4o-mini' }
       : undefined,
+    clientAddress: { trustProxyHops: e.TRUST_PROXY_HOPS ?? 0, vercel: Boolean(e.VERCEL) },
+    widgetAddressDailyShare: (e.WIDGET_ADDRESS_DAILY_SHARE ?? 5) / 100,
     port: e.PORT ?? 3000,
     host: e.HOST,
     requireServices: Boolean(e.CI || e.REQUIRE_SERVICES),

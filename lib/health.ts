@@ -24,6 +24,19 @@ export interface Health {
   time: string;
 }
 
+/**
+ * What anyone may know: up or down. The details (addresses in connection errors, server and schema
+ * versions, the cache backend, the outage journal) map the deployment for an attacker, so they are
+ * for signed-in staff and monitoring holding CRON_SECRET (app/api/health/route.ts).
+ */
+export interface PublicHealth {
+  status: 'up' | 'down';
+}
+
+export function publicHealth(health: Pick<Health, 'ok'>): PublicHealth {
+  return { status: health.ok ? 'up' : 'down' };
+}
+
 interface SystemHealth {
   ok: boolean;
   schemaVersion: string | null;

@@ -2,7 +2,10 @@
  * Shared pieces of route handlers: bounded JSON bodies, zod parsing with messages that name the
  * field, and one mapping from failures to HTTP responses.
  */
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { getConfig } from '@/lib/config';
 import { DbError, SqlState, isConnectionError } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
 
@@ -20,15 +23,59 @@ export class HttpError extends Error {
   }
 }
 
+/** Where the client's address comes from: lib/config.ts `clientAddress`. */
+export interface ClientAddressOptions {
+  /** Proxies in front of the server whose `X-Forwarded-For` entries are trusted, from the right. */
+  trustProxyHops: number;
+  /** On Vercel: its edge sets `X-Vercel-Forwarded-For` / `X-Real-IP` and drops what clients sent. */
+  vercel: boolean;
+}
+
+/** An address as a rate-limit key: IPv4-mapped IPv6 as plain IPv4, anything unparseable as 'unknown'. */
+function normalizeAddress(value: string | undefined): string {
+  const address = value?.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '') ?? '';
+  return isIP(address) ? address.toLowerCase() : 'unknown';
+}
+
 /**
- * The client's address as the nearest proxy reports it: the first hop of `X-Forwarded-For` (Vercel
- * and Next.js's own server set it), else `X-Real-IP`, else 'unknown'. Behind a proxy that passes
- * client-supplied values through, it can be forged — limits keyed on it are a second line, after
- * the per-session ones.
+ * The `X-Forwarded-For` the app sees, as scripts/serve.ts sets it on every request: what the client
+ * (or a proxy in front) sent, then the address of the socket the request came in on — the one entry
+ * nobody on the network can choose. Proxies append the same way (nginx `$proxy_add_x_forwarded_for`).
  */
-export function clientIp(request: Request): string {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  return forwarded || request.headers.get('x-real-ip')?.trim() || 'unknown';
+export function forwardedFor(received: string | string[] | undefined, socketAddress: string | undefined): string {
+  const before = (Array.isArray(received) ? received.join(', ') : (received ?? '')).trim();
+  const socket = socketAddress ?? 'unknown';
+  return before ? `${before}, ${socket}` : socket;
+}
+
+/**
+ * A Node request listener that hands requests on with `X-Forwarded-For` ending in the socket
+ * address (scripts/serve.ts wraps Next's handler in it): Next's route handlers never see the socket.
+ */
+export function withSocketAddress<Res>(handle: (req: IncomingMessage, res: Res) => unknown): (req: IncomingMessage, res: Res) => void {
+  return (req, res) => {
+    req.headers['x-forwarded-for'] = forwardedFor(req.headers['x-forwarded-for'], req.socket.remoteAddress);
+    void handle(req, res);
+  };
+}
+
+/**
+ * The client's address, for per-address limits (widget, sign-in). Only what cannot be forged:
+ *  - on Vercel, the edge's own `X-Vercel-Forwarded-For` (else `X-Real-IP`), which it overwrites;
+ *  - elsewhere, counting `trustProxyHops` entries from the right of `X-Forwarded-For`, whose last
+ *    entry is the socket address (scripts/serve.ts, `forwardedFor`). With 0 hops that last entry is
+ *    the answer whatever the client put before it; with n, the address the n-th proxy saw. A list
+ *    shorter than that (a request that did not pass every proxy) answers its first entry.
+ * 'unknown' when there is nothing usable (`next dev`, tests that send no header).
+ */
+export function clientIp(request: Request, options: ClientAddressOptions = getConfig().clientAddress): string {
+  if (options.vercel) {
+    const vercel = request.headers.get('x-vercel-forwarded-for') ?? request.headers.get('x-real-ip');
+    return normalizeAddress(vercel?.split(',')[0]);
+  }
+  const hops = (request.headers.get('x-forwarded-for') ?? '').split(',').filter((entry) => entry.trim() !== '');
+  if (hops.length === 0) return 'unknown';
+  return normalizeAddress(hops[Math.max(0, hops.length - 1 - options.trustProxyHops)]);
 }
 
 /**
@@ -45,10 +92,18 @@ export function requestOrigin(headers: Headers, fallback: string): string {
   return `${proto}://${host}`;
 }
 
-/** Read a JSON body of at most `maxBytes` (413 beyond, 400 when it is not JSON). */
-export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+/** The largest body an admin API reads (a customer's settings, a reply, a list of ids: well under it). */
+export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+const tooLarge = (maxBytes: number) => new HttpError(413, 'body_too_large', `body: at most ${maxBytes} bytes`);
+
+/**
+ * The body as UTF-8 text, at most `maxBytes` (413 beyond): a declared Content-Length over the limit
+ * is refused before reading, a stream without one is cancelled as soon as it passes the limit.
+ */
+export async function readText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw new HttpError(413, 'body_too_large', `body: at most ${maxBytes} bytes`);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
   const reader = request.body?.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -58,16 +113,54 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
     size += chunk.value.byteLength;
     if (size > maxBytes) {
       await reader?.cancel();
-      throw new HttpError(413, 'body_too_large', `body: at most ${maxBytes} bytes`);
+      throw tooLarge(maxBytes);
     }
     chunks.push(chunk.value);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Read a JSON body of at most `maxBytes` (413 beyond, 400 when it is not JSON). */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const text = await readText(request, maxBytes);
   try {
     return JSON.parse(text);
   } catch {
     throw new HttpError(400, 'invalid_json', 'body: not valid JSON');
   }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The media type of a Content-Type header, lower case, without parameters ('' when absent). */
+function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * The CSRF check of cookie-authenticated mutations (every admin API: lib/auth/current-staff.ts
+ * requireStaffApi): a browser attaches the session cookie to requests other sites make, so a
+ * request that changes state must come from a page of this origin —
+ * `Sec-Fetch-Site: same-origin` (or `none`, typed by the user) where the browser sends it (it
+ * cannot be forged by a page), else an `Origin` equal to the origin the client addressed — 403
+ * otherwise, including a sibling subdomain (same-site, which SameSite=Lax lets through) and a
+ * request with neither header. Its body must be declared JSON (415 otherwise): an HTML form cannot
+ * send that type, and a script on another origin cannot either without a CORS preflight, which
+ * this app never answers. A declared body over `maxBytes` is 413 before anything is read.
+ * Safe methods (GET, HEAD) pass: they change nothing.
+ */
+export function requireSameOriginJson(request: Request, maxBytes = MAX_ADMIN_BODY_BYTES): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers.get('sec-fetch-site');
+  const origin = request.headers.get('origin');
+  const sameOrigin = site !== null ? site === 'same-origin' || site === 'none' : origin !== null && origin === requestOrigin(request.headers, request.url);
+  if (!sameOrigin) {
+    throw new HttpError(403, 'cross_origin', 'cross-origin request refused: send it from the dashboard (same origin)');
+  }
+  if (mediaType(request) !== 'application/json') {
+    throw new HttpError(415, 'unsupported_media_type', 'content-type: must be application/json');
+  }
+  if (Number(request.headers.get('content-length') ?? NaN) > maxBytes) throw tooLarge(maxBytes);
 }
 
 /** Parse `value` with `schema`, or throw a 400 naming the first offending field. */

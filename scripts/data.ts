@@ -19,9 +19,15 @@ const USAGE = `usage: npm run data -- <command> [options]
 
   export   --customer ID [--from BACKEND] --out FILE [--include-public-key]
   import   --in FILE [--to BACKEND] [--on-conflict skip|overwrite|fail] [--dry-run] [--validate]
+           [--import-members]
   migrate  --customer ID --from BACKEND --to BACKEND [--out FILE] [--backup FILE]
-           [--on-conflict skip|overwrite|fail] [--dry-run] [--include-public-key]
-  migrate  --rollback --backup FILE --to BACKEND [--dry-run]
+           [--on-conflict skip|overwrite|fail] [--dry-run] [--include-public-key] [--import-members]
+  migrate  --rollback --backup FILE --to BACKEND [--dry-run] [--import-members]
+
+--import-members: also import the file's memberships (who may sign in to the customer, as what);
+without it the target's own memberships are kept as they are.
+EXPORT_SIGNING_KEY / EXPORT_ENCRYPTION_KEY sign / encrypt exports; with a signing key, imports
+refuse files not signed with it.
   list     [--from BACKEND] [--to BACKEND]
 
 BACKEND: embedded | supabase | configured (default) | postgres://…`;
@@ -46,6 +52,7 @@ const OPTIONS = {
   backup: { type: 'string' },
   'on-conflict': { type: 'string' },
   'include-public-key': { type: 'boolean', default: false },
+  'import-members': { type: 'boolean', default: false },
   'dry-run': { type: 'boolean', default: false },
   validate: { type: 'boolean', default: false },
   rollback: { type: 'boolean', default: false },
@@ -119,6 +126,7 @@ async function exportCommand(config: Config): Promise<void> {
         includeSecrets: values['include-public-key'],
         label: source!.label,
         onProgress: bar.onProgress,
+        keys: config.transferKeys,
       });
       bar.stop();
       console.log(`exported customer ${id} from ${source!.label}: ${rowsOf(result.footer.tables)} rows, ${result.bytes} bytes → ${result.file}`);
@@ -141,12 +149,17 @@ async function importCommand(config: Config): Promise<void> {
         validate: values.validate,
         label: target!.label,
         onProgress: bar.onProgress,
+        importMembers: values['import-members'],
+        keys: config.transferKeys,
       });
       bar.stop();
       const prefix = result.dryRun ? '[dry run] would import' : 'imported';
       const written = Object.values(result.written).reduce((a, n) => a + n, 0);
       const skipped = Object.values(result.skipped).reduce((a, n) => a + n, 0);
       console.log(`${prefix} customer ${result.customerId} into ${target!.label}: ${written} rows written, ${skipped} skipped (existing)`);
+      if (result.membersLeftOut > 0) {
+        console.log(`${result.membersLeftOut} membership row(s) of the file left out, the target's kept (--import-members imports them)`);
+      }
       if (values.validate && !result.dryRun) console.log('validated: row counts and checksums of every table match the file');
       if (result.dryRun) console.log('[dry run] rolled back: the target is unchanged');
     });
@@ -162,7 +175,12 @@ async function migrateCommand(config: Config): Promise<void> {
     if (values.rollback) {
       const backup = required('backup');
       await withBackends(config, [values.to], async ([target]) => {
-        const result = await rollbackFromBackup(target!, backup, { dryRun: values['dry-run'], onProgress: bar.onProgress });
+        const result = await rollbackFromBackup(target!, backup, {
+          dryRun: values['dry-run'],
+          onProgress: bar.onProgress,
+          importMembers: values['import-members'],
+          keys: config.transferKeys,
+        });
         bar.stop();
         const verb = result.action === 'deleted' ? 'deleted customer' : 'restored customer';
         console.log(`${result.dryRun ? '[dry run] would have ' : ''}${verb} ${result.customerId} on ${target!.label} from ${backup}`);
@@ -180,6 +198,8 @@ async function migrateCommand(config: Config): Promise<void> {
         onConflict: policy,
         dryRun: values['dry-run'],
         includeSecrets: values['include-public-key'],
+        importMembers: values['import-members'],
+        keys: config.transferKeys,
         onProgress: bar.onProgress,
       });
       bar.stop();

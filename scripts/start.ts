@@ -7,7 +7,8 @@
  *     build takes about two minutes: it says so, and every 30 s that it is still going);
  *  3. embedded default: apply migrations to PGlite and seed the demo customer; other backends:
  *     report pending migrations (apply them with `npm run db:migrate` or `supabase db push`);
- *  4. run `next start` and, once /api/health answers, print the URLs and the admin token.
+ *  4. run the server (scripts/serve.ts: `next start` with the socket address passed to the app) and,
+ *     once /api/health answers, print the URLs and the admin token.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -174,9 +175,11 @@ async function main(): Promise<void> {
   await buildIfNeeded();
   const prepared = await prepareDatabase(config);
 
-  const args = [nextBin, 'start', '--port', String(config.port)];
-  if (config.host) args.push('--hostname', config.host);
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env: nextEnv() });
+  // NODE_ENV as `next start` sets it; tsx loads the TypeScript server.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'serve.ts')], {
+    stdio: 'inherit',
+    env: { ...nextEnv(), NODE_ENV: 'production' },
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => child.kill(signal));
   }

@@ -14,6 +14,7 @@ import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import { getConfig, loadEnvFiles } from '@/lib/config';
 import { isConnectionError } from '@/lib/db/errors';
 import { openDb } from '@/lib/db/resolve';
+import { announceEgressPolicy } from '@/lib/jobs/egress';
 import { PersistentJobManager } from '@/lib/jobs/persistent-job-manager';
 import { runCrawlJobs } from '@/lib/jobs/runner';
 import { createLogger } from '@/lib/log';
@@ -39,6 +40,7 @@ const db = await openDb(config);
 const cache = getRedisClientWithFallback(config);
 const manager = new PersistentJobManager(db, cache);
 log.info(`crawl worker started on ${db.kind}; cache ${cache.kind}`);
+announceEgressPolicy(config);
 
 /** The idle wait, cut short by a stop signal. */
 const idle = () => delay(IDLE_MS, undefined, { signal: stopping.signal }).catch(() => {});

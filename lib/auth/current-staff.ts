@@ -9,7 +9,7 @@ import { redirect } from 'next/navigation';
 import { NextRequest } from 'next/server';
 import { cache } from 'react';
 import { getConfig } from '@/lib/config';
-import { HttpError } from '@/lib/http';
+import { HttpError, requireSameOriginJson } from '@/lib/http';
 import { resolveStaff, type CookieJar, type Staff } from './staff';
 
 /** The request's cookie store as `@supabase/ssr` cookie methods. */
@@ -47,13 +47,22 @@ export function cookieJarOf(request: Request): CookieJar {
   return { getAll: () => jar.getAll(), setAll: () => {} };
 }
 
+/** The staff of `request` from its own cookies, or null (a refresh attempted here is dropped). */
+export async function staffOfRequest(request: Request): Promise<Staff | null> {
+  return resolveStaff(getConfig(), cookieJarOf(request));
+}
+
 /**
  * For admin APIs: the staff of `request`, or a 401 (proxy.ts checks first; this keeps each handler
  * safe on its own). Reads the request's own cookies, so a handler works wherever it is called; a
- * refresh attempted here is dropped (proxy.ts has refreshed the session already).
+ * refresh attempted here is dropped (proxy.ts has refreshed the session already). Sessions are
+ * cookies, so a mutation (anything but GET/HEAD) must also pass the CSRF check — same origin, a
+ * JSON body, 403 / 415 / 413 (lib/http.ts requireSameOriginJson): every admin handler calls this,
+ * so none can forget it (tests/security/csrf.test.ts runs over every route in app/api/admin).
  */
 export async function requireStaffApi(request: Request): Promise<Staff> {
-  const staff = await resolveStaff(getConfig(), cookieJarOf(request));
+  const staff = await staffOfRequest(request);
   if (!staff) throw new HttpError(401, 'unauthorized', 'sign in at /login');
+  requireSameOriginJson(request);
   return staff;
 }

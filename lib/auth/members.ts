@@ -1,8 +1,10 @@
 /**
  * A customer's staff (Supabase Auth mode): who is a member (`customer_members`), adding one by the
  * e-mail of their Supabase Auth account, removing one. Administrators, and the customer's owners and
- * admins (callers check `requireManager`); only owners make or remove owners. The Auth accounts
- * themselves are created in Supabase (Authentication → Users, or an invitation), not here.
+ * admins (callers check `requireManager`); only owners make or remove owners. An address without
+ * an Auth account is invited (Supabase Auth creates the account and e-mails the link), so adding
+ * answers alike whether or not the address had an account: a manager of one customer cannot probe
+ * which addresses the project knows (tests/security/member-enumeration.test.ts).
  */
 import { z } from 'zod';
 import type { Config } from '@/lib/config';
@@ -69,8 +71,26 @@ export async function listMembers(db: Db, config: Pick<Config, 'supabase'>, cust
 }
 
 /**
- * Make the Auth user with this e-mail a member (idempotent: a repeat changes nothing, `created:
- * false`). 404 when no Auth account has the address: it must exist first.
+ * The Auth account with this e-mail, or a new one invited to it (Supabase Auth sends the e-mail; the
+ * invitee sets a password from its link). An account created meanwhile (422 from the invite) is read
+ * again rather than reported. A failed invitation is a 502 — the one answer that differs for an
+ * unknown address, only while the Auth server cannot send mail.
+ */
+async function accountFor(config: Pick<Config, 'supabase'>, email: string): Promise<{ id: string; email: string | null }> {
+  const find = async () => (await authUsers(config)).find((u) => u.email?.toLowerCase() === email.toLowerCase());
+  const existing = await find();
+  if (existing) return existing;
+  const { data, error } = await createServiceRoleClient(config.supabase).auth.admin.inviteUserByEmail(email);
+  if (!error && data.user) return { id: data.user.id, email: data.user.email ?? email };
+  const raced = error?.status === 422 ? await find() : undefined;
+  if (raced) return raced;
+  throw new HttpError(502, 'auth_unavailable', `Supabase Auth: the invitation could not be sent (${error?.message ?? 'no user returned'})`);
+}
+
+/**
+ * Make the Auth user with this e-mail a member, inviting the address first when it has no account
+ * ("invited or added": the same answer either way). Idempotent: a repeat changes nothing, `created:
+ * false`.
  */
 export async function addMemberByEmail(
   db: Db,
@@ -81,10 +101,7 @@ export async function addMemberByEmail(
 ): Promise<{ member: CustomerMember; created: boolean }> {
   const { email, role } = addMemberSchema.parse(input);
   if (role === 'owner') requireOwner(staff, customerId);
-  const user = (await authUsers(config)).find((u) => u.email?.toLowerCase() === email.toLowerCase());
-  if (!user) {
-    throw new HttpError(404, 'not_found', 'email: no Supabase Auth account has this address; create it in Supabase first (Authentication → Users)');
-  }
+  const user = await accountFor(config, email);
   const { created } = await addMember(db, { customerId, userId: user.id, role });
   const row = (await memberRows(db, customerId)).find((m) => m.userId === user.id)!;
   return { member: { ...row, email: user.email }, created };

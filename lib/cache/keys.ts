@@ -51,10 +51,25 @@ export const contentHashKey = (customerId: string, hash: string): CacheKey => ({
 });
 
 /**
- * Widget limits, per minute. Sending: 30 requests a session (each carries up to 100 messages, so
- * even a replay of a long offline queue fits) and 300 an IP. Reading (the 2.5 s poll, session
- * start): 60 a session — two open tabs — and 1,200 an IP, for offices and mobile carriers that put
- * many visitors behind one address.
+ * The part of a client address a per-address limit keys on: an IPv4 address whole, an IPv6 address
+ * by its /64 — one subscriber's network, in which anyone can pick any of 2⁶⁴ addresses.
+ */
+export function addressBucket(address: string): string {
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/**
+ * Widget limits. Sending counts MESSAGES (a request carries up to 100): 30 a minute per session —
+ * more than anyone types — and 300 a minute per address, for offices and mobile carriers that put
+ * many visitors behind one address. Reading (the 2.5 s poll, session start) counts requests: 60 a
+ * minute per session — two open tabs — and 1,200 per address. Session ids are chosen by clients,
+ * so the per-session limit only tames one misbehaving widget; the address limits, and the daily
+ * share below, are what an attacker cannot shed.
  */
 const WIDGET_LIMITS = {
   send: { session: 30, ip: 300 },
@@ -70,14 +85,36 @@ export const widgetSessionRateKey = (action: WidgetAction, customerId: string, s
 });
 
 export const widgetIpRateKey = (action: WidgetAction, ip: string): RateLimitKey => ({
-  key: `rate:widget:${action}:ip:${join(ip)}`,
+  key: `rate:widget:${action}:ip:${join(addressBucket(ip))}`,
   ttlMs: MINUTE,
   limit: WIDGET_LIMITS[action].ip,
 });
 
+/**
+ * Messages one address may send to one customer in a day: `limit` is the share of the customer's
+ * monthly allowance (WIDGET_ADDRESS_DAILY_SHARE, lib/widget/limits.ts), so no single address can
+ * spend a month's allowance and lock the widget for everyone else.
+ */
+export const widgetAddressDailyKey = (customerId: string, ip: string, limit: number): RateLimitKey => ({
+  key: `rate:widget:daily:${join(customerId, addressBucket(ip))}`,
+  ttlMs: 24 * HOUR,
+  limit,
+});
+
+/**
+ * Messages answered inline (search and model calls inside the send request) per customer and
+ * minute; past it new messages wait for the queue worker, which works at its own pace. Bounds what
+ * a flood of sends costs in search and model calls, on unlimited plans too.
+ */
+export const widgetInlineBudgetKey = (customerId: string): RateLimitKey => ({
+  key: `rate:widget:inline:${join(customerId)}`,
+  ttlMs: MINUTE,
+  limit: 120,
+});
+
 /** Admin sign-in attempts per client IP: 10 a minute stops guessing, not a person who mistypes. */
 export const loginRateKey = (ip: string): RateLimitKey => ({
-  key: `rate:login:${join(ip)}`,
+  key: `rate:login:${join(addressBucket(ip))}`,
   ttlMs: MINUTE,
   limit: 10,
 });

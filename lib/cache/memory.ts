@@ -86,7 +86,7 @@ export class MemoryStore extends BatchStore {
         return existed;
       }
       case 'increment':
-        return this.bumpCounter(op.key, op.ttlMs);
+        return this.bumpCounter(op.key, op.ttlMs, op.by ?? 1);
       case 'append': {
         const entry = this.lru.get(op.key);
         if (entry?.type === 'string') throw fromErrorReply('memory', WRONGTYPE);
@@ -105,20 +105,20 @@ export class MemoryStore extends BatchStore {
     }
   }
 
-  private bumpCounter(key: string, ttlMs: number): Counter {
+  private bumpCounter(key: string, ttlMs: number, by: number): Counter {
     const entry = this.lru.get(key);
     if (!entry) {
-      this.lru.set(key, { type: 'string', value: '1', bytes: 1 }, { ttl: ttlMs });
-      return { value: 1, ttlMs };
+      this.lru.set(key, { type: 'string', value: String(by), bytes: String(by).length }, { ttl: ttlMs });
+      return { value: by, ttlMs };
     }
     if (entry.type === 'list') throw fromErrorReply('memory', WRONGTYPE);
     const current = /^-?\d+$/.test(entry.value) ? Number(entry.value) : NaN;
-    if (!Number.isSafeInteger(current + 1)) throw fromErrorReply('memory', NOT_AN_INTEGER);
-    const value = String(current + 1);
+    if (!Number.isSafeInteger(current + by)) throw fromErrorReply('memory', NOT_AN_INTEGER);
+    const value = String(current + by);
     // Redis's INCR keeps the key's TTL: carry the remaining time over instead of restarting it.
     const remaining = Math.max(1, Math.ceil(this.lru.getRemainingTTL(key)));
     this.lru.set(key, { type: 'string', value, bytes: value.length }, { ttl: remaining });
-    return { value: current + 1, ttlMs: remaining };
+    return { value: current + by, ttlMs: remaining };
   }
 
   async ping(): Promise<void> {}

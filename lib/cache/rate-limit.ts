@@ -8,11 +8,26 @@
  * to twice the limit across a window boundary — is acceptable for abuse protection of the widget and
  * crawler politeness.
  *
+ * A hit may cost more than 1 (`Charge.cost`: the widget counts messages, up to 100 a request, not
+ * requests). A refused charge is given back (a second round trip, on refusals only), so counters hold
+ * what was accepted: a client retrying a refused batch does not use up its other limits meanwhile.
+ *
  * While Redis is unreachable the fallback counts in memory: limits then hold per process (neither
  * fail-open nor fail-closed; see lib/cache/fallback.ts).
  */
 import { HttpError } from '@/lib/http';
 import type { RateLimitKey } from './keys';
+
+/** A rule and what one hit costs against it. */
+export interface Charge extends RateLimitKey {
+  /** @default 1 */
+  readonly cost?: number;
+  /**
+   * A budget rather than a limit: running out of it refuses nothing (`enforceRateLimits` ignores it),
+   * the caller reads `allowed` and does less. @default false
+   */
+  readonly soft?: boolean;
+}
 import type { CacheStore, Counter } from './types';
 
 export interface RateLimitResult {
@@ -33,13 +48,13 @@ function toResult(rule: RateLimitKey, counter: Counter, now: number): RateLimitR
   };
 }
 
-/** Count one hit against each rule, all in one round trip. */
+/** Count one hit (its cost) against each rule, all in one round trip. */
 export async function checkRateLimits(
   cache: CacheStore,
-  rules: readonly RateLimitKey[],
+  rules: readonly Charge[],
   now: () => number = Date.now,
 ): Promise<RateLimitResult[]> {
-  const counters = await cache.batch(rules.map((rule) => ({ op: 'increment' as const, key: rule.key, ttlMs: rule.ttlMs })));
+  const counters = await cache.batch(rules.map((rule) => ({ op: 'increment' as const, key: rule.key, ttlMs: rule.ttlMs, by: rule.cost ?? 1 })));
   const at = now();
   return counters.map((counter, i) => toResult(rules[i]!, counter, at));
 }
@@ -72,16 +87,20 @@ export function tooManyRequests(result: RateLimitResult, now: number = Date.now(
 }
 
 /**
- * For route handlers: count a hit against every rule and throw the 429 for the refusal that lasts
- * longest, if any rule refuses.
+ * For route handlers: charge every rule and, if a (hard) rule refuses, give every charge back and
+ * throw the 429 for the refusal that lasts longest. Resolves to the results, in the rules' order (a
+ * soft rule's `allowed` says whether its budget covered the charge).
  */
 export async function enforceRateLimits(
   cache: CacheStore,
-  rules: readonly RateLimitKey[],
+  rules: readonly Charge[],
   now: () => number = Date.now,
-): Promise<void> {
-  const refused = (await checkRateLimits(cache, rules, now)).filter((r) => !r.allowed);
-  if (refused.length === 0) return;
+): Promise<RateLimitResult[]> {
+  const results = await checkRateLimits(cache, rules, now);
+  const refused = results.filter((r, i) => !r.allowed && !rules[i]!.soft);
+  if (refused.length === 0) return results;
+  // Given back with the counter's own TTL kept (increment never extends it).
+  await cache.batch(rules.map((rule) => ({ op: 'increment' as const, key: rule.key, ttlMs: rule.ttlMs, by: -(rule.cost ?? 1) })));
   const longest = refused.reduce((a, b) => (b.resetAt > a.resetAt ? b : a));
   throw tooManyRequests(longest, now());
 }

@@ -13,6 +13,7 @@ export type RedisCommand =
   | readonly ['SET', string, string, 'PX', number, 'NX']
   | readonly ['DEL', string]
   | readonly ['INCR', string]
+  | readonly ['INCRBY', string, number]
   | readonly ['PTTL', string]
   | readonly ['PEXPIRE', string, number]
   | readonly ['RPUSH', string, ...string[]]
@@ -46,7 +47,7 @@ function compile(op: CacheOp, k: string): Compiled {
       // is atomic and works on every Redis version (unlike EXPIRE … NX, Redis ≥ 7), so a counter can
       // never be left without a TTL.
       return {
-        commands: [['SET', k, '0', 'PX', op.ttlMs, 'NX'], ['INCR', k], ['PTTL', k]],
+        commands: [['SET', k, '0', 'PX', op.ttlMs, 'NX'], op.by === undefined || op.by === 1 ? ['INCR', k] : ['INCRBY', k, op.by], ['PTTL', k]],
         decode: ([, value, ttl]): Counter => ({ value: Number(value), ttlMs: Number(ttl) }),
       };
     case 'append':

@@ -20,8 +20,11 @@ export type CacheOp =
   | { op: 'get'; key: string }
   | { op: 'set'; key: string; value: string; ttlMs: number }
   | { op: 'delete'; key: string }
-  /** Add 1 (a missing key counts from 0); the TTL is set when the counter is created, never extended. */
-  | { op: 'increment'; key: string; ttlMs: number }
+  /**
+   * Add `by` (default 1; an integer, negative to give back) — a missing key counts from 0; the TTL is
+   * set when the counter is created, never extended.
+   */
+  | { op: 'increment'; key: string; ttlMs: number; by?: number }
   /** Push values to the tail of a list and (re)set the list's TTL; resolves to the new length. */
   | { op: 'append'; key: string; values: readonly string[]; ttlMs: number }
   /** Items `start`..`stop` inclusive; negative indexes count from the end (Redis LRANGE). */

@@ -19,6 +19,7 @@ interface CommandTarget {
   set(key: string, value: string, options: { px: number } | { px: number; nx: true }): unknown;
   del(key: string): unknown;
   incr(key: string): unknown;
+  incrby(key: string, by: number): unknown;
   pttl(key: string): unknown;
   pexpire(key: string, ms: number): unknown;
   rpush(key: string, ...values: string[]): unknown;
@@ -36,6 +37,8 @@ function send(target: CommandTarget, command: RedisCommand): unknown {
       return target.del(command[1]);
     case 'INCR':
       return target.incr(command[1]);
+    case 'INCRBY':
+      return target.incrby(command[1], command[2]);
     case 'PTTL':
       return target.pttl(command[1]);
     case 'PEXPIRE':

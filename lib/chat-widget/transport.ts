@@ -6,13 +6,19 @@
 import type { SendOutcome } from './storage/persistent-message-queue';
 import type { QueueMessage } from './storage/message-queue';
 
+/**
+ * How long the widget waits for any answer before it gives up on a request (and, for a send,
+ * resends later). The server answers widget requests before this (WIDGET_DEADLINE_MS, lib/config.ts).
+ */
+export const WIDGET_CLIENT_TIMEOUT_MS = 10_000;
+
 export interface WidgetEndpoint {
   /** e.g. https://chat.example.com */
   baseUrl: string;
   key: string;
   /** The origin of the page embedding the widget (X-Omniops-Host-Origin). */
   hostOrigin: string | null;
-  /** Per-request timeout. @default 10000 */
+  /** Per-request timeout. @default WIDGET_CLIENT_TIMEOUT_MS */
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
@@ -66,7 +72,7 @@ export function createWidgetApi(endpoint: WidgetEndpoint) {
     doFetch(`${endpoint.baseUrl}${path}`, {
       ...init,
       headers,
-      signal: AbortSignal.timeout(endpoint.timeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(endpoint.timeoutMs ?? WIDGET_CLIENT_TIMEOUT_MS),
       cache: 'no-store',
     });
   const json = async <T>(response: Response): Promise<T> => {

@@ -36,6 +36,27 @@ export interface Passage {
   coverage: number;
 }
 
+/**
+ * Longest reply delivered, in characters. messages.content holds at most 10,000 (a longer reply is
+ * refused by the database); a chat answer needs far fewer, and a model that rambles — or a crawled
+ * passage that runs on — is cut rather than lost.
+ */
+export const MAX_REPLY_CHARS = 4000;
+
+/** Words the model is asked to stay within, and the tokens it may spend (≈ MAX_REPLY_CHARS / 4). */
+const MODEL_REPLY_WORDS = 200;
+const MODEL_MAX_TOKENS = 800;
+
+/** `content` cut to `max` characters at a word boundary (when one is near), marked with an ellipsis. */
+export function capReply(content: string, max = MAX_REPLY_CHARS): string {
+  const chars = Array.from(content);
+  if (chars.length <= max) return content;
+  const head = chars.slice(0, max - 1).join('');
+  const boundary = head.search(/\s\S*$/);
+  const cut = boundary > head.length * 0.8 ? head.slice(0, boundary) : head;
+  return `${cut.trimEnd()}…`;
+}
+
 export const NO_ANSWER_REPLY =
   "Thanks for your question! I couldn't find the answer on our website, so I've passed it to our team — someone will reply here soon.";
 
@@ -95,11 +116,13 @@ export function openAiResponder(db: Db, options: OpenAiOptions): Responder {
           body: JSON.stringify({
             model: options.model,
             temperature: 0.2,
+            max_tokens: MODEL_MAX_TOKENS,
             messages: [
               {
                 role: 'system',
                 content:
-                  "You are a website's support assistant. Answer the visitor briefly using only the numbered context " +
+                  "You are a website's support assistant. Answer the visitor briefly (at most " +
+                  `${MODEL_REPLY_WORDS} words) using only the numbered context ` +
                   'passages, and name the URL of the passage you used. If the context does not answer the question, say so.',
               },
               { role: 'user', content: `Context:\n${context}\n\nQuestion: ${message.data.text}` },

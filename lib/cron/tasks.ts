@@ -19,7 +19,7 @@ export const cronTasks = [
   {
     name: 'process-queue',
     schedule: '* * * * *',
-    description: 'delivers queued visitor messages whose inline processing failed or was interrupted',
+    description: 'delivers queued visitor messages not answered inline (deferred past the inline bounds, failed or interrupted)',
     // 45 s of work leaves room within a 60 s serverless invocation; the rest waits a minute.
     run: (context) =>
       drainQueue(context.db, createResponder(context.db, context.config), {

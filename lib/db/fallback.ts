@@ -4,11 +4,20 @@
  * write made there, and replays the journal into the primary — in order, exactly once — before
  * switching back.
  *
- * - Unreachable means a connection error (SQLSTATE class 08 and kin, see isConnectionError): a
- *   constraint violation or any other SQL error is the caller's, never a reason to switch.
- * - A call whose primary attempt fails that way is run again on the fallback at once: every write
- *   RPC is idempotent on its client key, so even a write the primary may have committed before the
- *   connection broke is safe to repeat (replay then finds it done).
+ * - Unreachable is decided by health probes, never by one call: `failoverProbes` consecutive pings
+ *   (each on a connection of its own, bounded by `pingTimeoutMs`) that fail with a connection
+ *   error (SQLSTATE class 08 and kin, see isConnectionError). A call that fails with a connection
+ *   error, or has not answered after `slowCallMs` (a primary that stopped answering without
+ *   refusing: a blackholed network, a hung server), makes the process probe. While the probe
+ *   answers, the call's error is its own (one gateway error, one broken connection: the caller
+ *   gets a 503 and retries) and a slow call keeps waiting (the statement timeout bounds it);
+ *   when the probes fail, the process switches. A constraint violation or any other SQL error is
+ *   the caller's, never a reason to probe.
+ * - At the switch the primary's connections are abandoned (they may hang for minutes), and every
+ *   call still waiting on the primary is run again on the fallback: every write RPC is idempotent
+ *   on its client key, so even a write the primary may have committed before it went away is safe
+ *   to repeat (replay then finds it done). With the defaults (1 s, 2 probes of 1 s) a blackholed
+ *   primary is left about 3 s after the first call that hangs on it.
  * - On the fallback, writes go through `journal_exec`, which runs the RPC and records it in one
  *   transaction; functions marked 'omniops:local' (claims, cron bookkeeping) run unrecorded.
  * - A probe (every `probeIntervalMs`, unref'd) pings the primary; when it answers, the journal is
@@ -49,8 +58,12 @@ export interface FallbackDbOptions {
   openFallback: () => Promise<Db>;
   /** How often to probe an unreachable primary (and refresh the customer copy). @default 30000 */
   probeIntervalMs?: number;
-  /** How long a probe or the start-up check waits for the primary. @default 3000 */
+  /** How long a probe or the start-up check waits for the primary. @default 1000 */
   pingTimeoutMs?: number;
+  /** A call on the primary unanswered this long makes the process probe the primary. @default 1000 */
+  slowCallMs?: number;
+  /** Consecutive failed probes that make the process switch to the fallback. @default 2 */
+  failoverProbes?: number;
   /** Entries replayed per round trip to the fallback. @default 200 */
   replayBatch?: number;
   logger?: Logger;
@@ -75,6 +88,12 @@ interface ApplyOutcome {
 /** Transient errors in a row before a replay waits for the next probe. */
 const MAX_TRANSIENT_RETRIES = 3;
 
+/** Pause between consecutive probes, so a refused connection is not counted twice in a millisecond. */
+const PROBE_GAP_MS = 100;
+
+/** A call on the primary: its result, or the reason the primary is considered gone. */
+type PrimaryOutcome<T> = { ok: true; value: T } | { ok: false; error: DbError };
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -93,6 +112,8 @@ export class FallbackDb implements Db {
   private readonly openFallback: () => Promise<Db>;
   private readonly probeIntervalMs: number;
   private readonly pingTimeoutMs: number;
+  private readonly slowCallMs: number;
+  private readonly failoverProbes: number;
   private readonly replayBatch: number;
   private readonly log: Logger;
   private fallback: Promise<{ db: Db; journaled: Set<string> }> | undefined;
@@ -102,6 +123,8 @@ export class FallbackDb implements Db {
   private generationCounter = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private recovering: Promise<boolean> | undefined;
+  /** The health check in progress: null when the primary answered, else why it did not. */
+  private verifying: Promise<DbError | null> | undefined;
   private entering: Promise<void> | undefined;
   /** Closed while the last journal entries are replayed: new calls wait for the switch. */
   private gate: Promise<void> = Promise.resolve();
@@ -114,7 +137,9 @@ export class FallbackDb implements Db {
     this.kind = options.primary.kind;
     this.openFallback = options.openFallback;
     this.probeIntervalMs = options.probeIntervalMs ?? 30_000;
-    this.pingTimeoutMs = options.pingTimeoutMs ?? 3000;
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 1000;
+    this.slowCallMs = options.slowCallMs ?? 1000;
+    this.failoverProbes = Math.max(1, options.failoverProbes ?? 2);
     this.replayBatch = options.replayBatch ?? 200;
     this.log = options.logger ?? createLogger('db');
   }
@@ -125,18 +150,16 @@ export class FallbackDb implements Db {
   }
 
   /**
-   * Start serving: with the primary reachable, first replay whatever a previous process left in
+   * Start serving: with the primary reachable (its health probes, see verify()), first replay whatever a previous process left in
    * the journal (`hasJournal`: the embedded database already exists), then serve from the primary;
    * otherwise serve from the fallback. Starts the probe either way.
    */
   async start({ hasJournal }: { hasJournal: boolean }): Promise<void> {
     this.timer = setInterval(() => void this.tick(), this.probeIntervalMs);
     this.timer.unref?.();
-    try {
-      await withTimeout(this.primary.ping(), this.pingTimeoutMs, 'primary ping');
-    } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      await this.enterFallback(error as DbError);
+    const down = await this.verify();
+    if (down) {
+      await this.enterFallback(down);
       return;
     }
     if (hasJournal) {
@@ -156,12 +179,9 @@ export class FallbackDb implements Db {
   async rpc<T = unknown>(fn: string, args: object = {}): Promise<T> {
     await this.gate;
     if (this.mode === 'primary') {
-      try {
-        return await this.primary.rpc<T>(fn, args);
-      } catch (error) {
-        if (!isConnectionError(error)) throw error;
-        await this.enterFallback(error as DbError);
-      }
+      const outcome = await this.onPrimary(() => this.primary.rpc<T>(fn, args));
+      if (outcome.ok) return outcome.value;
+      await this.enterFallback(outcome.error);
     }
     return this.onFallback<T>(fn, args);
   }
@@ -250,6 +270,9 @@ export class FallbackDb implements Db {
       this.mode = 'fallback';
       this.since = new Date();
       this.generationCounter++;
+      // Calls hung on the primary fail now (and go to the fallback, see onPrimary); the replay
+      // and later calls get fresh connections.
+      this.primary.abandonConnections?.();
       this.log.warn(
         `primary ${this.kind} unreachable (${reason.message}): serving from the embedded database, journaling writes; probing every ${this.probeIntervalMs / 1000} s`,
       );
@@ -257,6 +280,71 @@ export class FallbackDb implements Db {
       this.entering = undefined;
     });
     return this.entering;
+  }
+
+  /**
+   * Run `call` on the primary, watched: a connection error, or no answer after `slowCallMs`, makes
+   * the process probe the primary (verify). Resolves `ok: false` when the primary is considered
+   * gone — the probes failed, or the process switched to the fallback while the call waited — and
+   * rejects with the call's own error otherwise.
+   */
+  private async onPrimary<T>(call: () => Promise<T>): Promise<PrimaryOutcome<T>> {
+    const generation = this.generationCounter;
+    const switched = () => this.generationCounter !== generation;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let settled = false;
+    const gone = new Promise<PrimaryOutcome<T>>((resolve) => {
+      timer = setTimeout(() => {
+        if (switched()) {
+          resolve({ ok: false, error: new DbError(SqlState.connectionFailure, `[omniops] [db] ${this.lastError ?? 'primary unreachable'}`) });
+          return;
+        }
+        void this.verify().then((error) => {
+          if (error && !settled) resolve({ ok: false, error });
+        });
+      }, this.slowCallMs);
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([call().then((value): PrimaryOutcome<T> => ({ ok: true, value })), gone]);
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      if (switched()) return { ok: false, error: error as DbError };
+      const down = await this.verify();
+      if (down) return { ok: false, error: down };
+      throw error; // the primary answers its probe: this call's failure is its own
+    } finally {
+      settled = true;
+      clearTimeout(timer);
+    }
+  }
+
+  /** Probe the primary up to `failoverProbes` times: null as soon as it answers, else the last failure. */
+  private verify(): Promise<DbError | null> {
+    this.verifying ??= (async () => {
+      let failure: DbError | null = null;
+      for (let attempt = 0; attempt < this.failoverProbes && !this.closed; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, PROBE_GAP_MS).unref?.());
+        try {
+          await this.probe();
+          return null;
+        } catch (error) {
+          // Anything but a connection error is an answer: the server is there.
+          if (!isConnectionError(error)) return null;
+          failure = error as DbError;
+        }
+      }
+      if (failure) this.log.warn(`primary ${this.kind} failed ${this.failoverProbes} health probe(s) in a row: ${failure.message}`);
+      return failure;
+    })().finally(() => {
+      this.verifying = undefined;
+    });
+    return this.verifying;
+  }
+
+  /** One health probe: the primary's ping, bounded by `pingTimeoutMs`. */
+  private probe(): Promise<void> {
+    return withTimeout(this.primary.ping(), this.pingTimeoutMs, 'primary ping');
   }
 
   private async onFallback<T>(fn: string, args: object): Promise<T> {
@@ -285,7 +373,9 @@ export class FallbackDb implements Db {
       if (entries.length === 0) return true;
       let outcome: ApplyOutcome;
       try {
-        outcome = await this.primary.rpc<ApplyOutcome>('journal_apply', { entries });
+        const applied = await this.onPrimary(() => this.primary.rpc<ApplyOutcome>('journal_apply', { entries }));
+        if (!applied.ok) return this.replayLost(applied.error);
+        outcome = applied.value;
       } catch (error) {
         if (isConnectionError(error)) return this.replayLost(error as DbError);
         this.log.warn(`batch replay refused (${(error as Error).message}): replaying one entry per call`);
@@ -320,7 +410,8 @@ export class FallbackDb implements Db {
       try {
         // `replayedFrom` tells the function this write was accepted already (limits count it
         // without refusing it); functions that do not know the key ignore it.
-        await this.primary.rpc(entry.fn, { ...entry.args, replayedFrom: entry.seq });
+        const applied = await this.onPrimary(() => this.primary.rpc(entry.fn, { ...entry.args, replayedFrom: entry.seq }));
+        if (!applied.ok) return { ...outcome, lost: applied.error };
         outcome.applied.push(entry.seq);
       } catch (error) {
         if (isConnectionError(error)) return { ...outcome, lost: error as DbError };
@@ -342,7 +433,7 @@ export class FallbackDb implements Db {
   private async replayAndSwitch(): Promise<boolean> {
     if (this.mode === 'primary' || this.closed) return this.mode === 'primary';
     try {
-      await withTimeout(this.primary.ping(), this.pingTimeoutMs, 'primary ping');
+      await this.probe();
     } catch (error) {
       this.lastError = (error as Error).message;
       return false;
@@ -379,11 +470,14 @@ export class FallbackDb implements Db {
    */
   async refreshCustomerCopy(): Promise<void> {
     try {
-      const customers = await this.primary.rpc<object[]>('customers_list');
-      await (await this.fallbackDb()).db.rpc('customers_mirror', { customers });
+      const listed = await this.onPrimary(() => this.primary.rpc<object[]>('customers_list'));
+      if (!listed.ok) {
+        if (this.mode === 'primary') await this.enterFallback(listed.error);
+        return;
+      }
+      await (await this.fallbackDb()).db.rpc('customers_mirror', { customers: listed.value });
     } catch (error) {
-      if (isConnectionError(error) && this.mode === 'primary') await this.enterFallback(error as DbError);
-      else this.log.warn(`customer copy for the fallback not refreshed: ${(error as Error).message}`);
+      this.log.warn(`customer copy for the fallback not refreshed: ${(error as Error).message}`);
     }
   }
 }

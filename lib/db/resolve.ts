@@ -30,12 +30,16 @@ export async function openDb(config: Config): Promise<Db> {
   switch (primaryKind(config)) {
     case 'supabase': {
       const { SupabaseDb } = await import('./supabase');
-      return new SupabaseDb(config.supabase!, { pingTimeoutMs: config.dbConnectTimeoutMs });
+      return new SupabaseDb(config.supabase!, { pingTimeoutMs: config.dbConnectTimeoutMs, requestTimeoutMs: config.dbStatementTimeoutMs });
     }
     case 'postgres': {
       const { PostgresDb } = await import('./postgres');
       // RPC only (no array types): see PostgresDbOptions.fetchTypes.
-      return new PostgresDb(config.databaseUrl!, { connectTimeoutMs: config.dbConnectTimeoutMs, fetchTypes: false });
+      return new PostgresDb(config.databaseUrl!, {
+        connectTimeoutMs: config.dbConnectTimeoutMs,
+        statementTimeoutMs: config.dbStatementTimeoutMs,
+        fetchTypes: false,
+      });
     }
     case 'pglite': {
       const { PgliteDb } = await import('./pglite');
@@ -64,7 +68,9 @@ export async function openServingDb(config: Config): Promise<Db> {
     primary,
     openFallback: () => openMigratedPglite(dir),
     probeIntervalMs: config.dbProbeIntervalMs,
-    pingTimeoutMs: config.dbConnectTimeoutMs,
+    pingTimeoutMs: config.dbProbeTimeoutMs,
+    slowCallMs: config.dbSlowCallMs,
+    failoverProbes: config.dbFailoverProbes,
   });
   await db.start({ hasJournal: fs.existsSync(dir) });
   return db;

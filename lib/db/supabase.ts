@@ -56,6 +56,8 @@ export class SupabaseDb implements Db {
   private readonly client: SupabaseClient;
   private readonly requestTimeoutMs: number;
   private readonly pingTimeoutMs: number;
+  /** Aborted by abandonConnections(): fails the requests in flight. */
+  private inFlight = new AbortController();
 
   constructor(supabase: NonNullable<Config['supabase']>, options: SupabaseDbOptions = {}) {
     this.client = options.accessToken ? createUserClient(supabase, options.accessToken) : createServiceRoleClient(supabase);
@@ -71,6 +73,11 @@ export class SupabaseDb implements Db {
     await this.call('system_ping', {}, this.pingTimeoutMs);
   }
 
+  abandonConnections(): void {
+    this.inFlight.abort();
+    this.inFlight = new AbortController();
+  }
+
   async close(): Promise<void> {
     // HTTP only: nothing to release.
   }
@@ -79,7 +86,8 @@ export class SupabaseDb implements Db {
     assertFunctionName(fn);
     let response;
     try {
-      response = await this.client.rpc(fn, args).abortSignal(AbortSignal.timeout(timeoutMs));
+      const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.inFlight.signal]);
+      response = await this.client.rpc(fn, args).abortSignal(signal);
     } catch (error) {
       throw new DbError(SqlState.connectionFailure, `[omniops] [db] supabase rpc ${fn} failed: ${String(error)}`, {
         fn,

@@ -19,6 +19,11 @@ export interface Db {
   servingStatus?(): Promise<ServingStatus>;
   /** Whether the outage fallback serves now: `servingStatus().fallbackActive` without its journal read. */
   fallbackActive?(): boolean;
+  /**
+   * Fail every call in flight with a connection error (08006) and use new connections from now
+   * on: the outage fallback calls it when it leaves a primary that stopped answering.
+   */
+  abandonConnections?(): void;
 }
 
 /** What a `Db` reports about where its calls go (lib/db/fallback.ts). */

@@ -16,31 +16,45 @@
  *   other failures are recorded once.
  * - Deduplicates content per customer through `content:hash:{customer}:{hash}`: the first URL with
  *   a text keeps it, later ones are recorded `skipped` ("duplicate content of …").
- * - Records each page right after fetching it. Resuming a job (after a crash, a lost lease or a
- *   spent time budget) starts from what is recorded — a page's depth and links are kept with its
- *   result — so no recorded page is fetched again. A page being fetched when the process died is
- *   fetched again (its result was never recorded).
+ * - Records each page right after fetching it, in one transaction with the job's persisted frontier
+ *   (the page done, the pages it links to pending). Resuming a job (after a crash, a lost lease or a
+ *   spent time budget) reads only the pending entries — O(pages left), whatever the job's size — so
+ *   no recorded page is fetched again. A page being fetched when the process died is fetched again
+ *   (its result was never recorded).
+ * - Every request goes through lib/jobs/egress.ts (SSRF guard): a URL it refuses — an internal
+ *   address, another port — is recorded `failed` with an error starting `refused:`; robots.txt and
+ *   sitemaps that it refuses count as absent. Links longer than 2,048 characters are not followed
+ *   (counted in the page's `linksTooLong`).
  */
 import crypto from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { XMLParser } from 'fast-xml-parser';
-import { parse, type HTMLElement } from 'node-html-parser';
 import robotsParser from 'robots-parser';
 import { z } from 'zod';
 import { contentHashKey, domainDelayKey, domainRateKey } from '@/lib/cache/keys';
 import { checkRateLimit } from '@/lib/cache/rate-limit';
 import type { CacheStore } from '@/lib/cache/types';
+import { getConfig } from '@/lib/config';
 import { DbError, SqlState } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
-import type { CrawlJob, PageResult, PersistentJobManager } from './persistent-job-manager';
+import { normalizeUrl } from './extract.mjs';
+import { parsePage, parseSitemap } from './html-parse';
+import { EgressRefused, ResponseTooLarge, checkUrl, createGuardedFetch, egressPolicy, type EgressPolicy, type GuardedFetch } from './egress';
+import type { CrawlJob, FrontierEntry, PageResult, PersistentJobManager } from './persistent-job-manager';
 
 const log = createLogger('crawler');
 
 export const CRAWLER_USER_AGENT = 'OmniopsBot/0.1 (+https://github.com/omniops; support-chat content indexer)';
 
 /** A job's `config`: where to start and how far to go. */
+/** Longest URL recorded (scrape_job_results.url); longer links are not followed. */
+export const MAX_URL_LENGTH = 2048;
+
 export const crawlConfigSchema = z.object({
-  startUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  startUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
+    // Zod runs this check even when the URL check above failed: an unparsable URL is left to it.
+    .refine((url) => !URL.canParse(url) || new URL(url).host.length <= 253, 'host must be at most 253 characters'),
   /** Pages recorded at most (any status). */
   maxPages: z.int().min(1).max(10_000).default(100),
   maxDepth: z.int().min(0).max(20).default(3),
@@ -71,14 +85,12 @@ export interface CrawlOptions {
   leaseSeconds?: number;
   /** Called after each recorded page. */
   onRecorded?: (result: PageResult) => void;
-  fetch?: typeof fetch;
+  /** Replaces parts of the configured SSRF policy (tests: an allow-list, a resolver). */
+  egress?: Partial<EgressPolicy>;
   now?: () => number;
 }
 
-interface PageTask {
-  url: string;
-  depth: number;
-}
+type PageTask = FrontierEntry;
 
 const MAX_DELAY_MS = 30_000;
 const MIN_BACKOFF_MS = 500;
@@ -93,75 +105,21 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 const siteKey = (url: URL) => `${url.hostname.replace(/^www\./, '')}:${url.port}`;
 
-/** An absolute http(s) URL without its fragment, or null. */
-export function normalizeUrl(href: string, base: string): string | null {
-  try {
-    const url = new URL(href, base);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-    url.hash = '';
-    return url.toString();
-  } catch {
-    return null;
-  }
-}
-
-export interface ExtractedPage {
-  title: string;
-  headings: string;
-  content: string;
-  links: string[];
-  noindex: boolean;
-  nofollow: boolean;
-}
-
-const tidy = (text: string) =>
-  text
-    .split('\n')
-    .map((line) => line.replace(/\s+/g, ' ').trim())
-    .filter(Boolean)
-    .join('\n');
-
-/** Title, headings, main text and links of an HTML page. */
-export function extractPage(html: string, pageUrl: string): ExtractedPage {
-  const root = parse(html, { comment: false, blockTextElements: { script: false, style: false, noscript: false, pre: true } });
-  const robots = (root.querySelector('meta[name="robots"]')?.getAttribute('content') ?? '').toLowerCase();
-  const base = normalizeUrl(root.querySelector('base[href]')?.getAttribute('href') ?? pageUrl, pageUrl) ?? pageUrl;
-  const links = root
-    .querySelectorAll('a[href]')
-    .filter((a) => !(a.getAttribute('rel') ?? '').toLowerCase().split(/\s+/).includes('nofollow'))
-    .map((a) => normalizeUrl(a.getAttribute('href')!, base))
-    .filter((url): url is string => url !== null);
-  for (const element of root.querySelectorAll('template, svg, nav, footer, form, iframe')) element.remove();
-  const main: HTMLElement = root.querySelector('main') ?? root.querySelector('article') ?? root.querySelector('body') ?? root;
-  return {
-    title: tidy(root.querySelector('title')?.text ?? ''),
-    headings: tidy(main.querySelectorAll('h1, h2, h3').map((h) => h.text).join('\n')),
-    content: tidy(main.structuredText).slice(0, 500_000),
-    links: [...new Set(links)],
-    noindex: /\b(noindex|none)\b/.test(robots),
-    nofollow: /\b(nofollow|none)\b/.test(robots),
-  };
-}
-
-/** `<loc>` entries of a sitemap or sitemap index. */
-function sitemapLocations(xml: string): { pages: string[]; sitemaps: string[] } {
-  const doc = new XMLParser({ ignoreAttributes: true }).parse(xml) as Record<string, unknown>;
-  const locs = (node: unknown, child: string): string[] => {
-    const entries = (node as Record<string, unknown> | undefined)?.[child];
-    return (Array.isArray(entries) ? entries : entries ? [entries] : [])
-      .map((entry) => String((entry as { loc?: unknown }).loc ?? '').trim())
-      .filter(Boolean);
-  };
-  return { pages: locs(doc.urlset, 'url'), sitemaps: locs(doc.sitemapindex, 'sitemap') };
-}
-
-async function readBody(response: Response, maxBytes: number): Promise<{ text: string; bytes: number }> {
-  if (!response.body) return { text: '', bytes: 0 };
+/** The body's first `maxBytes` (the guarded fetch errors past its cap: what came before is kept). */
+async function readBody(response: Response, maxBytes: number): Promise<{ data: Buffer; bytes: number }> {
+  if (!response.body) return { data: Buffer.alloc(0), bytes: 0 };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let bytes = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      if (error instanceof ResponseTooLarge) break;
+      throw error;
+    }
+    const { done, value } = chunk;
     if (done) break;
     chunks.push(value);
     bytes += value.byteLength;
@@ -170,7 +128,7 @@ async function readBody(response: Response, maxBytes: number): Promise<{ text: s
       break;
     }
   }
-  return { text: Buffer.concat(chunks).toString('utf8'), bytes };
+  return { data: Buffer.concat(chunks), bytes };
 }
 
 /** Crawl `job` until done, stopped, out of time or cancelled. Rejects when recording fails. */
@@ -179,7 +137,8 @@ export async function crawlJob(job: CrawlJob, options: CrawlOptions): Promise<Cr
 }
 
 class Crawl {
-  private readonly fetch: typeof fetch;
+  private readonly fetch: GuardedFetch;
+  private readonly egress: EgressPolicy;
   private readonly now: () => number;
   private readonly start: URL;
   private readonly site: string;
@@ -200,7 +159,8 @@ class Crawl {
     private readonly config: CrawlConfig,
     private readonly options: CrawlOptions,
   ) {
-    this.fetch = options.fetch ?? fetch;
+    this.egress = egressPolicy(getConfig(), options.egress);
+    this.fetch = createGuardedFetch(this.egress);
     this.now = options.now ?? Date.now;
     this.start = new URL(config.startUrl);
     this.site = siteKey(this.start);
@@ -243,8 +203,8 @@ class Crawl {
     const robotsUrl = new URL('/robots.txt', this.start).toString();
     let text = '';
     try {
-      const response = await this.request(robotsUrl, 'follow');
-      if (response.ok) text = (await readBody(response, 512 * 1024)).text;
+      const response = await this.request(robotsUrl, 'follow', 512 * 1024);
+      if (response.ok) text = (await readBody(response, 512 * 1024)).data.toString('utf8');
       else await response.body?.cancel();
     } catch (error) {
       log.warn(`job ${this.job.jobId}: robots.txt unreadable (${(error as Error).message}); crawling as allowed`);
@@ -253,21 +213,21 @@ class Crawl {
     this.initialDelayMs = Math.min(MAX_DELAY_MS, (this.robots.getCrawlDelay(CRAWLER_USER_AGENT) ?? 0) * 1000);
   }
 
-  /** Seeds: the start page, sitemap entries, and everything the job's recorded pages link to. */
+  /**
+   * Seeds (the start page and sitemap entries) join the job's frontier; then its pending entries
+   * are what this run fetches — at most as many as pages are left to record.
+   */
   private async resume() {
-    const seeds = [this.config.startUrl, ...(await this.sitemapPages())];
-    const recorded = await this.options.manager.recordedPages(this.job.jobId);
-    this.recorded = recorded.length;
-    for (const page of recorded) this.seen.add(page.url);
-    for (const seed of seeds) this.enqueue(seed, 0);
-    for (const page of recorded) {
-      const depth = Number(page.pageData.depth ?? 0);
-      if (typeof page.pageData.redirectTo === 'string') this.enqueue(page.pageData.redirectTo, depth);
-      const links = Array.isArray(page.pageData.links) ? (page.pageData.links as string[]) : [];
-      for (const link of links) this.enqueue(link, depth + 1);
-    }
-    if (recorded.length > 0) {
-      log.info(`job ${this.job.jobId}: resuming after ${recorded.length} recorded pages, ${this.frontier.length} to go`);
+    const seeds = [this.config.startUrl, ...(await this.sitemapPages())]
+      .map((url) => this.accept(url, 0))
+      .filter((task): task is PageTask => task !== null);
+    await this.options.manager.discover(this.job.jobId, seeds);
+    this.recorded = this.job.stats.totalPages;
+    const left = this.config.maxPages - this.recorded;
+    if (left <= 0) return;
+    for (const task of await this.options.manager.pendingPages(this.job.jobId, Math.min(left, 10_000))) this.push(task);
+    if (this.recorded > 0) {
+      log.info(`job ${this.job.jobId}: resuming after ${this.recorded} recorded pages, ${this.frontier.length} to go`);
     }
   }
 
@@ -282,12 +242,12 @@ class Crawl {
       if (visited.has(url) || !this.isSameSite(url)) continue;
       visited.add(url);
       try {
-        const response = await this.request(url, 'follow');
+        const response = await this.request(url, 'follow', this.config.maxBytes);
         if (!response.ok) {
           await response.body?.cancel();
           continue;
         }
-        const found = sitemapLocations((await readBody(response, this.config.maxBytes)).text);
+        const found = await parseSitemap((await readBody(response, this.config.maxBytes)).data, url);
         pages.push(...found.pages);
         sitemaps.push(...found.sitemaps);
       } catch (error) {
@@ -305,12 +265,19 @@ class Crawl {
     }
   }
 
-  private enqueue(url: string, depth: number) {
+  /** `url` as a page to crawl at `depth`, or null: not http(s), too deep, another site, too long. */
+  private accept(url: string, depth: number): PageTask | null {
     const normalized = normalizeUrl(url, this.config.startUrl);
     const maxDepth = this.job.jobType === 'single_page' ? 0 : this.config.maxDepth;
-    if (!normalized || depth > maxDepth || this.seen.has(normalized) || !this.isSameSite(normalized)) return;
-    this.seen.add(normalized);
-    this.frontier.push({ url: normalized, depth });
+    if (!normalized || normalized.length > MAX_URL_LENGTH || depth > maxDepth || !this.isSameSite(normalized)) return null;
+    return { url: normalized, depth };
+  }
+
+  /** Into this run's queue (the frontier in the database already holds it). */
+  private push(task: PageTask) {
+    if (this.seen.has(task.url)) return;
+    this.seen.add(task.url);
+    this.frontier.push(task);
   }
 
   private async loop() {
@@ -354,7 +321,10 @@ class Crawl {
     const result = await this.fetchPage(task);
     if (!result) return this.stop('paused');
     try {
-      await this.options.manager.addJobResult(this.job.jobId, result.pageData, result.result);
+      const { discovered } = await this.options.manager.recordPage(this.job.jobId, { ...result.result, pageData: result.pageData }, result.follow);
+      this.recorded += 1;
+      this.options.onRecorded?.(result.result);
+      for (const task of discovered) this.push(task);
     } catch (error) {
       // The job was finished meanwhile (cancelled by staff): stop, nothing more is recorded.
       if (error instanceof DbError && error.code === SqlState.objectNotInPrerequisiteState) return this.stop('cancelled');
@@ -366,17 +336,18 @@ class Crawl {
       }
       throw error;
     }
-    this.recorded += 1;
-    this.options.onRecorded?.(result.result);
-    for (const link of result.follow) this.enqueue(link.url, link.depth);
   }
 
-  /** Pages are fetched with redirects recorded (`manual`); robots.txt and sitemaps follow them. */
-  private request(url: string, redirect: RequestRedirect = 'manual'): Promise<Response> {
+  /**
+   * Pages are fetched with redirects recorded (`manual`); robots.txt and sitemaps follow them, each
+   * hop checked by the guarded fetch.
+   */
+  private request(url: string, redirect: 'follow' | 'manual' = 'manual', maxBytes = this.config.maxBytes): Promise<Response> {
     return this.fetch(url, {
       redirect,
       headers: { 'user-agent': CRAWLER_USER_AGENT, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1' },
       signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+      maxBytes,
     });
   }
 
@@ -435,6 +406,13 @@ class Crawl {
     if (this.robots && this.robots.isAllowed(task.url, CRAWLER_USER_AGENT) === false) {
       return { result: { ...base, status: 'skipped', error: 'disallowed by robots.txt' }, pageData, follow: [] };
     }
+    const refused = (error: EgressRefused) => ({ result: { ...base, status: 'failed' as const, error: error.message }, pageData, follow: [] });
+    try {
+      checkUrl(task.url, this.egress);
+    } catch (error) {
+      if (error instanceof EgressRefused) return refused(error);
+      throw error;
+    }
     let response: Response | null = null;
     let fetchStarted = started;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
@@ -443,6 +421,7 @@ class Crawl {
       try {
         response = await this.request(task.url);
       } catch (error) {
+        if (error instanceof EgressRefused) return refused(error);
         const cause = (error as Error).name === 'TimeoutError' ? `timed out after ${this.config.requestTimeoutMs} ms` : (error as Error).message;
         return {
           result: { ...base, status: 'failed', processingTimeMs: elapsed(), error: `fetch failed: ${cause}` },
@@ -460,7 +439,8 @@ class Crawl {
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel();
       const target = normalizeUrl(res.headers.get('location') ?? '', task.url);
-      const follow = target && this.isSameSite(target) ? [{ url: target, depth: task.depth }] : [];
+      const next = target ? this.accept(target, task.depth) : null;
+      const follow = next ? [next] : [];
       if (target) pageData.redirectTo = target;
       return {
         result: { ...base, ...timing, status: 'skipped', error: target ? `redirected to ${target}` : 'redirect without a location' },
@@ -483,11 +463,24 @@ class Crawl {
       };
     }
     const body = await readBody(res, this.config.maxBytes);
-    const extracted = extractPage(body.text, task.url);
-    const links = extracted.nofollow ? [] : extracted.links.filter((link) => this.isSameSite(link)).slice(0, MAX_LINKS);
+    let extracted;
+    try {
+      extracted = await parsePage(body.data, task.url);
+    } catch (error) {
+      return {
+        result: { ...base, ...timing, status: 'failed', bytes: body.bytes, error: (error as Error).message },
+        pageData,
+        follow: [],
+      };
+    }
+    const sameSite = extracted.nofollow ? [] : extracted.links.filter((link) => this.isSameSite(link));
+    const links = sameSite.filter((link) => link.length <= MAX_URL_LENGTH).slice(0, MAX_LINKS);
     pageData.title = extracted.title;
     pageData.links = links;
-    const follow = links.map((url) => ({ url, depth: task.depth + 1 }));
+    if (links.length < sameSite.length && sameSite.some((link) => link.length > MAX_URL_LENGTH)) {
+      pageData.linksTooLong = sameSite.filter((link) => link.length > MAX_URL_LENGTH).length;
+    }
+    const follow = links.map((url) => this.accept(url, task.depth + 1)).filter((next): next is PageTask => next !== null);
     const contentHash = crypto.createHash('sha256').update(`${extracted.title}\n${extracted.content}`).digest('hex');
     const measured = { ...timing, processingTimeMs: elapsed(), bytes: body.bytes, contentHash };
     if (extracted.noindex) {

@@ -4,8 +4,11 @@
 import crypto from 'node:crypto';
 import { after } from 'next/server';
 import { z } from 'zod';
+import { getConfig } from '@/lib/config';
+import { HttpError } from '@/lib/http';
 import { createLogger } from '@/lib/log';
 import { crawlConfigSchema } from './crawler';
+import { EgressRefused, checkCrawlable, egressPolicy, type EgressPolicy } from './egress';
 import { JOB_STATUSES, JOB_TYPES, RESULT_STATUSES, jobIdSchema, type CrawlJob, type PersistentJobManager } from './persistent-job-manager';
 import { runCrawlJobs } from './runner';
 
@@ -36,9 +39,25 @@ export const resultsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
-/** Create the job (idempotent on jobId; counts against the plan's monthly crawls). */
-export async function startCrawl(manager: PersistentJobManager, input: StartCrawlInput): Promise<{ job: CrawlJob; created: boolean }> {
+/**
+ * Create the job (idempotent on jobId; counts against the plan's monthly crawls). A start URL the
+ * SSRF guard refuses (lib/jobs/egress.ts: its host resolves to an internal address, another port)
+ * is a 400 naming `startUrl`, and nothing is created. A host that does not resolve (yet) is
+ * accepted: its pages are then recorded as failed.
+ */
+export async function startCrawl(
+  manager: PersistentJobManager,
+  input: StartCrawlInput,
+  options: { egress?: Partial<EgressPolicy> } = {},
+): Promise<{ job: CrawlJob; created: boolean }> {
   const { customerId, jobId, jobType, startUrl, ...limits } = startCrawlSchema.parse(input);
+  try {
+    await checkCrawlable(startUrl, egressPolicy(getConfig(), options.egress));
+  } catch (error) {
+    if (error instanceof EgressRefused) throw new HttpError(400, 'invalid_request', `startUrl: ${error.message}`);
+    // Resolution failed (no such host, no DNS): the crawl will say so page by page.
+    log.warn(`start URL ${startUrl} not checked at creation: ${(error as Error).message}`);
+  }
   return manager.createJob(
     jobId ?? `crawl_${crypto.randomUUID()}`,
     { customerId, domain: new URL(startUrl).host, jobType, config: { startUrl, ...limits } },

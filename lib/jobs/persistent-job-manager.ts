@@ -82,6 +82,12 @@ export interface PageResult {
   page?: { title: string; headings: string; content: string };
 }
 
+/** A page a crawl found and still has to fetch (or has fetched), at its link depth from the seeds. */
+export interface FrontierEntry {
+  url: string;
+  depth: number;
+}
+
 /** A recorded result, as Postgres and the cache return it. */
 export interface JobResult {
   id: number;
@@ -167,7 +173,26 @@ export class PersistentJobManager {
     jobId: string,
     results: (PageResult & { pageData?: Record<string, unknown> })[],
   ): Promise<{ inserted: JobResult[]; job: CrawlJob }> {
-    const outcome = await this.db.rpc<{ inserted: JobResult[]; job: CrawlJob }>('crawl_job_add_results', { jobId, results });
+    return this.cacheRecorded(jobId, await this.db.rpc<{ inserted: JobResult[]; job: CrawlJob }>('crawl_job_add_results', { jobId, results }));
+  }
+
+  /**
+   * The crawler's record of one page, atomically with its place in the job's frontier: the page
+   * marked done, the pages it led to (`discovered`) added as pending; those new to the job come back
+   * in `discovered`. Rejects like addJobResults.
+   */
+  async recordPage(
+    jobId: string,
+    result: PageResult & { pageData: Record<string, unknown> },
+    discovered: FrontierEntry[],
+  ): Promise<{ inserted: JobResult[]; job: CrawlJob; discovered: FrontierEntry[] }> {
+    return this.cacheRecorded(
+      jobId,
+      await this.db.rpc<{ inserted: JobResult[]; job: CrawlJob; discovered: FrontierEntry[] }>('crawl_job_record_page', { jobId, result, discovered }),
+    );
+  }
+
+  private async cacheRecorded<T extends { inserted: JobResult[]; job: CrawlJob }>(jobId: string, outcome: T): Promise<T> {
     await this.bestEffort(`cache results of ${jobId}`, async () => {
       const key = crawlResultsKey(jobId);
       if (outcome.inserted.length > 0) {
@@ -251,9 +276,14 @@ export class PersistentJobManager {
     return this.db.rpc('crawl_job_lease', { jobId, ...options });
   }
 
-  /** The pages a job has recorded, with their page data: a resumed crawl starts from these. */
-  recordedPages(jobId: string): Promise<{ url: string; status: ResultStatus; pageData: Record<string, unknown> }[]> {
-    return this.db.rpc('crawl_job_recorded', { jobId });
+  /** Add seeds (start page, sitemap entries) to the job's frontier; returns those it did not hold. */
+  discover(jobId: string, pages: FrontierEntry[]): Promise<FrontierEntry[]> {
+    return this.db.rpc('crawl_job_discover', { jobId, pages });
+  }
+
+  /** The job's pending frontier, shallowest first, at most `limit`: what a resumed crawl fetches. */
+  pendingPages(jobId: string, limit: number): Promise<FrontierEntry[]> {
+    return this.db.rpc('crawl_job_frontier', { jobId, limit });
   }
 
   private async finish(jobId: string, status: 'completed' | 'failed' | 'cancelled', error?: string): Promise<CrawlJob> {

@@ -13,7 +13,7 @@ import type { PersistentJobManager } from './persistent-job-manager';
 
 const log = createLogger('jobs');
 
-export interface RunJobsOptions extends Pick<CrawlOptions, 'signal' | 'fetch' | 'onRecorded' | 'now'> {
+export interface RunJobsOptions extends Pick<CrawlOptions, 'signal' | 'egress' | 'onRecorded' | 'now'> {
   /** Start no page (and claim no job) after this long. */
   budgetMs: number;
   /** @default 120 */

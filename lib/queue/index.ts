@@ -98,8 +98,15 @@ export interface Delivery {
   needsStaff?: boolean;
 }
 
-export async function deliverMessages(db: Db, items: Delivery[]): Promise<string[]> {
-  return (await db.rpc<{ delivered: string[] }>('queue_deliver', { items })).delivered;
+export interface DeliveryOutcome {
+  delivered: string[];
+  /** Items the database refused, each rolled back alone (the others are delivered all the same). */
+  failed: { id: string; error: string }[];
+}
+
+export async function deliverMessages(db: Db, items: Delivery[]): Promise<DeliveryOutcome> {
+  const outcome = await db.rpc<{ delivered: string[]; failed?: DeliveryOutcome['failed'] }>('queue_deliver', { items });
+  return { delivered: outcome.delivered, failed: outcome.failed ?? [] };
 }
 
 export function getSession(

@@ -1,9 +1,10 @@
 /**
- * Processing: claim messages, ask the responder, then deliver the answered ones and fail the rest
+ * Processing: claim messages, ask the responder, then deliver the answered ones (replies capped to
+ * MAX_REPLY_CHARS, lib/chat/responder.ts) and fail the rest
  * (exponential backoff, dead letter after MAX_RETRIES) — one round trip for each, whatever the
  * batch size. A worker that dies mid-way leaves its claims to expire and be claimed again.
  */
-import type { Responder } from '@/lib/chat/responder';
+import { capReply, type Responder } from '@/lib/chat/responder';
 import type { Db } from '@/lib/db/types';
 import { claimMessages, deliverMessages, failMessages, type ClaimOptions } from './index';
 
@@ -23,7 +24,9 @@ export async function processMessages(
   const outcomes = await Promise.allSettled(claimed.map((m) => responder.respond(m)));
   const answered = claimed.flatMap((m, i) => {
     const outcome = outcomes[i]!;
-    return outcome.status === 'fulfilled' ? [{ id: m.id, ...outcome.value }] : [];
+    if (outcome.status !== 'fulfilled') return [];
+    const { reply, ...rest } = outcome.value;
+    return [{ id: m.id, ...rest, ...(reply ? { reply: { ...reply, content: capReply(reply.content) } } : {}) }];
   });
   const failed = claimed.flatMap((m, i) => {
     const outcome = outcomes[i]!;
@@ -31,7 +34,10 @@ export async function processMessages(
       ? [{ id: m.id, error: `[omniops] [queue] responder failed: ${String((outcome.reason as Error)?.message ?? outcome.reason)}` }]
       : [];
   });
-  const delivered = answered.length > 0 ? await deliverMessages(db, answered) : [];
+  const outcome = answered.length > 0 ? await deliverMessages(db, answered) : { delivered: [], failed: [] };
+  const delivered = outcome.delivered;
+  // Refused deliveries fail alone (queue_deliver isolates them) and back off like responder failures.
+  failed.push(...outcome.failed);
   if (failed.length > 0) await failMessages(db, failed, { maxRetries: options.maxRetries });
   return { claimed: claimed.length, delivered, failed };
 }

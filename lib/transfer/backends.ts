@@ -24,10 +24,10 @@ export interface BackendSpec {
 }
 
 /**
- * Supabase requests of a transfer may take long: the commit of a large customer moves all its
- * staged rows in one call. (The app's own requests keep the short default.)
+ * Requests of a transfer may take long: the commit of a large customer moves all its staged rows
+ * in one call. (The app's own requests keep DB_STATEMENT_TIMEOUT_MS.)
  */
-const SUPABASE_TRANSFER_TIMEOUT_MS = 15 * 60_000;
+const TRANSFER_TIMEOUT_MS = 15 * 60_000;
 
 function maskUrl(url: string): string {
   const u = new URL(url);
@@ -80,11 +80,11 @@ async function connect(spec: BackendSpec, config: Config): Promise<Db> {
       return db;
     }
     case 'postgres':
-      return openDb({ ...local, databaseUrl: spec.url });
+      return openDb({ ...local, databaseUrl: spec.url, dbStatementTimeoutMs: TRANSFER_TIMEOUT_MS });
     case 'supabase': {
       const { SupabaseDb } = await import('@/lib/db/supabase');
       return new SupabaseDb(config.supabase!, {
-        requestTimeoutMs: SUPABASE_TRANSFER_TIMEOUT_MS,
+        requestTimeoutMs: TRANSFER_TIMEOUT_MS,
         pingTimeoutMs: config.dbConnectTimeoutMs,
       });
     }

@@ -10,6 +10,10 @@ export type TransferErrorCode =
   | 'format'
   /** The file's data does not match its recorded checksums: corrupted or edited. */
   | 'checksum'
+  /** EXPORT_SIGNING_KEY is set and the file is unsigned, signed with another key, or forged. */
+  | 'signature'
+  /** An encrypted file without its key (EXPORT_ENCRYPTION_KEY), or one that fails authentication. */
+  | 'decrypt'
   | 'unknown_customer'
   /** The target already has the customer and the conflict policy refuses to touch it. */
   | 'customer_exists'

@@ -18,6 +18,7 @@ import type { Db } from '@/lib/db/types';
 import { DataDigest } from './digest';
 import { TransferError, fromDbError, transferRpc } from './errors';
 import { FORMAT, FORMAT_VERSION, line, type Footer, type Header, type Row, type Summary } from './format';
+import { Signer, seal, type TransferKeys } from './protect';
 import { sanitizeRow } from './sanitize';
 import { TENANT_TABLES, selection, type TableName, type TenantTable } from './tables';
 
@@ -42,6 +43,8 @@ export interface ExportOptions {
   onProgress?: (progress: TransferProgress) => void;
   /** @default 'export' */
   phase?: TransferProgress['phase'];
+  /** Sign (EXPORT_SIGNING_KEY) and/or encrypt (EXPORT_ENCRYPTION_KEY) the file (./protect.ts). @default neither */
+  keys?: TransferKeys;
 }
 
 interface InventoryEntry {
@@ -54,25 +57,30 @@ export async function inventory(db: Db, label: string, customerId?: string): Pro
   return transferRpc(db, label, 'transfer_inventory', { tables: TENANT_TABLES.map(selection), customerId });
 }
 
+/** Every row of the customer in one table, as the database has them, one keyset page per RPC. */
+export async function* tableRows(db: Db, customerId: string, table: TenantTable, label: string, pageSize = 1000): AsyncGenerator<Row> {
+  let after: unknown[] | null = null;
+  for (;;) {
+    const page: Row[] = await transferRpc<Row[]>(db, label, 'transfer_export_page', {
+      customerId,
+      table: table.name,
+      key: table.key,
+      after,
+      limit: pageSize,
+      omit: table.omit ?? [],
+      skip: table.skip,
+    });
+    yield* page;
+    if (page.length < pageSize) break;
+    const last = page[page.length - 1]!;
+    after = table.key.map((column) => last[column]);
+  }
+}
+
 /** Every row of the customer, table by table in TENANT_TABLES order, as the database has them. */
 async function* tenantRows(db: Db, customerId: string, label: string, pageSize: number): AsyncGenerator<[TenantTable, Row]> {
   for (const table of TENANT_TABLES as readonly TenantTable[]) {
-    let after: unknown[] | null = null;
-    for (;;) {
-      const page: Row[] = await transferRpc<Row[]>(db, label, 'transfer_export_page', {
-        customerId,
-        table: table.name,
-        key: table.key,
-        after,
-        limit: pageSize,
-        omit: table.omit ?? [],
-        skip: table.skip,
-      });
-      for (const row of page) yield [table, row];
-      if (page.length < pageSize) break;
-      const last = page[page.length - 1]!;
-      after = table.key.map((column) => last[column]);
-    }
+    for await (const row of tableRows(db, customerId, table, label, pageSize)) yield [table, row];
   }
 }
 
@@ -109,9 +117,9 @@ async function requireCustomer(db: Db, customerId: string, label: string, allowM
 }
 
 /**
- * The export as NDJSON lines (header, rows, footer). Fails before the first line for an unknown
- * customer; a failure later ends the lines early, so the output has no footer and no import
- * accepts it.
+ * The export as NDJSON lines (header, rows, footer; the footer signed with `keys.signingKey`), in
+ * clear: `protectedChunks` encrypts them. Fails before the first line for an unknown customer; a
+ * failure later ends the lines early, so the output has no footer and no import accepts it.
  */
 export async function* exportLines(db: Db, customerId: string, options: ExportOptions = {}): AsyncGenerator<string, Footer> {
   const label = options.label ?? db.kind;
@@ -127,17 +135,25 @@ export async function* exportLines(db: Db, customerId: string, options: ExportOp
     options: { secrets: options.includeSecrets ? 'included' : 'redacted' },
   };
   const file = crypto.createHash('sha256');
+  const signer = options.keys?.signingKey ? new Signer(options.keys.signingKey) : undefined;
   const digest = new DataDigest(customerId);
   const first = line(header);
   file.update(first);
+  signer?.update(first);
   yield first;
   for await (const [table, row] of exportedRows(db, customerId, options)) {
     const text = line({ type: 'row', table, row });
     file.update(text);
+    signer?.update(text);
     digest.add(table, row);
     yield text;
   }
-  const footer: Footer = { type: 'footer', ...digest.summary(), fileSha256: file.digest('hex') };
+  const footer: Footer = {
+    type: 'footer',
+    ...digest.summary(),
+    fileSha256: file.digest('hex'),
+    ...(signer ? { signature: signer.signature() } : {}),
+  };
   yield line(footer);
   return footer;
 }
@@ -172,13 +188,18 @@ export async function exportToFile(db: Db, customerId: string, file: string, opt
     }
   }
   try {
-    await pipeline(Readable.from(capture()), fs.createWriteStream(partial, { mode: 0o600 }));
+    await pipeline(Readable.from(protectedChunks(capture(), options.keys)), fs.createWriteStream(partial, { mode: 0o600 }));
     fs.renameSync(partial, target);
   } catch (error) {
     fs.rmSync(partial, { force: true });
     throw error;
   }
   return { file: target, header: header!, footer: footer!, bytes: fs.statSync(target).size };
+}
+
+/** The file's bytes: the lines as they are, or sealed with `keys.encryptionKey` (./protect.ts). */
+export function protectedChunks(lines: AsyncIterable<string>, keys: TransferKeys = {}): AsyncIterable<string | Buffer> {
+  return keys.encryptionKey ? seal(lines, keys.encryptionKey) : lines;
 }
 
 /** The checksums of what an export of the customer would contain now, without writing it (validation). */

@@ -15,7 +15,8 @@
  * Checksums (see ./digest.ts): per table, SHA-256 over the table name, its row count and the sum of
  * the SHA-256 of each row's canonical JSON (object keys sorted, no whitespace); `sha256` over the
  * format, the customer and every table's line; `fileSha256` over the exact bytes of the header and
- * row lines. The table digests do not depend on row order, so the same data exported from PGlite,
+ * row lines; with EXPORT_SIGNING_KEY, `signature` is an HMAC over those same bytes (./protect.ts:
+ * checksums prove integrity, the signature origin). The table digests do not depend on row order, so the same data exported from PGlite,
  * PostgreSQL or Supabase (whose text collations order keys differently) has the same checksums.
  */
 import { z } from 'zod';
@@ -63,6 +64,17 @@ export type RowLine = z.infer<typeof rowLineSchema>;
 
 export const tableSummarySchema = z.object({ rows: z.number().int().min(0), sha256: sha256Hex }).strict();
 
+/** HMAC-SHA256 under EXPORT_SIGNING_KEY of every byte before the footer (./protect.ts). */
+export const signatureSchema = z
+  .object({
+    alg: z.literal('HMAC-SHA256'),
+    /** Names the key (a one-way hash of it), so a wrong key is reported as such. */
+    keyId: z.string().regex(/^[0-9a-f]{16}$/),
+    value: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+export type Signature = z.infer<typeof signatureSchema>;
+
 export const footerSchema = z
   .object({
     type: z.literal('footer'),
@@ -71,6 +83,8 @@ export const footerSchema = z
     sha256: sha256Hex,
     /** Over the exact bytes of every line before this one. */
     fileSha256: sha256Hex,
+    /** Present when exported with EXPORT_SIGNING_KEY. */
+    signature: signatureSchema.optional(),
   })
   .strict();
 export type Footer = z.infer<typeof footerSchema>;

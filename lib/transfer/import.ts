@@ -9,6 +9,12 @@
  *   fail       (default) refuse; nothing changes
  *   skip       keep every existing row; add the file's rows that collide with none (a merge)
  *   overwrite  replace the customer's data on the target with the file's
+ *
+ * Memberships (customer_members: who may sign in to the customer, as what) are imported only with
+ * `importMembers` (`--import-members`): a file is data, and under `skip` a forged owner row would
+ * otherwise be merged into an existing customer. Without it the file's membership rows are left
+ * out and the target's own are kept exactly as they are, whatever the policy (they are staged in
+ * place of the file's, so an overwrite writes them back).
  */
 import crypto from 'node:crypto';
 import type { Customer } from '@/lib/customers';
@@ -16,11 +22,12 @@ import type { Db } from '@/lib/db/types';
 import { createLogger } from '@/lib/log';
 import { differences } from './digest';
 import { TransferError, transferRpc } from './errors';
-import { digestCustomer, type TransferProgress } from './export';
+import { digestCustomer, tableRows, type TransferProgress } from './export';
 import type { Footer, Header, Row } from './format';
+import type { TransferKeys } from './protect';
 import { scanFile, verifyFile } from './read';
 import { REDACTED } from './sanitize';
-import { TENANT_TABLES, type TableName } from './tables';
+import { TENANT_TABLES, tableSpec, type TableName } from './tables';
 
 const log = createLogger('transfer');
 
@@ -41,6 +48,10 @@ export interface ImportOptions {
   /** Names the target in messages. @default the backend kind */
   label?: string;
   onProgress?: (progress: TransferProgress) => void;
+  /** Import the file's memberships (customer_members) too; else the target's are kept. @default false */
+  importMembers?: boolean;
+  /** With a signing key, only files signed with it are read; with an encryption key, encrypted files can be. */
+  keys?: TransferKeys;
 }
 
 export interface ImportResult {
@@ -51,6 +62,8 @@ export interface ImportResult {
   written: Partial<Record<TableName, number>>;
   /** Rows of the file left out because they collided with existing rows (skip policy). */
   skipped: Partial<Record<TableName, number>>;
+  /** Membership rows of the file not imported (without `importMembers`). */
+  membersLeftOut: number;
   header: Header;
   footer: Footer;
 }
@@ -69,12 +82,12 @@ function withTargetKey(row: Row, existing: Customer | null): Row {
 
 /** Import the transfer file `file` into `db`. */
 export async function importFile(db: Db, file: string, options: ImportOptions = {}): Promise<ImportResult> {
-  const { onConflict = 'fail', dryRun = false, batchRows = 1000, batchChars = 4 * 1024 * 1024, onProgress } = options;
+  const { onConflict = 'fail', dryRun = false, batchRows = 1000, batchChars = 4 * 1024 * 1024, onProgress, importMembers = false, keys = {} } = options;
   const label = options.label ?? db.kind;
   const total = (footer: Footer) => Object.values(footer.tables).reduce((a, t) => a + t.rows, 0);
 
   onProgress?.({ phase: 'verify', table: null, done: 0, total: null });
-  const { header, footer } = await verifyFile(file);
+  const { header, footer } = await verifyFile(file, keys);
   const customerId = header.customerId;
 
   const importId = crypto.randomUUID();
@@ -102,6 +115,8 @@ export async function importFile(db: Db, file: string, options: ImportOptions = 
     let chars = 0;
     let done = 0;
     const seq = new Map<TableName, number>();
+    let membersLeftOut = 0;
+    let membersStaged = 0;
     const flush = async () => {
       if (!batchTable || batch.length === 0) return;
       const firstSeq = (seq.get(batchTable) ?? 0) + 1;
@@ -114,14 +129,31 @@ export async function importFile(db: Db, file: string, options: ImportOptions = 
     };
     // The second scan checks the checksums again at its end, before the commit below: a file
     // changed since the first scan is never committed.
-    await scanFile(file, async (table, row) => {
+    const stage = async (table: TableName, staged: Row) => {
       if (table !== batchTable) await flush();
       batchTable = table;
-      const staged = table === 'customers' ? withTargetKey(row, begun.customer) : row;
       batch.push(staged);
       chars += JSON.stringify(staged).length;
       if (batch.length >= batchRows || chars >= batchChars) await flush();
-    });
+    };
+    await scanFile(
+      file,
+      async (table, row) => {
+        if (table === 'customer_members' && !importMembers) {
+          membersLeftOut++;
+          return;
+        }
+        await stage(table, table === 'customers' ? withTargetKey(row, begun.customer) : row);
+      },
+      keys,
+    );
+    if (!importMembers) {
+      // The target's own memberships in place of the file's (none when it has no such customer).
+      for await (const row of tableRows(db, customerId, tableSpec('customer_members'), label)) {
+        await stage('customer_members', row);
+        membersStaged++;
+      }
+    }
     await flush();
 
     onProgress?.({ phase: 'commit', table: null, done, total: total(footer) });
@@ -135,15 +167,15 @@ export async function importFile(db: Db, file: string, options: ImportOptions = 
         dryRun,
         tables: TENANT_TABLES.map((t) => ({
           table: t.name,
-          rows: footer.tables[t.name]?.rows ?? 0,
+          rows: t.name === 'customer_members' && !importMembers ? membersStaged : (footer.tables[t.name]?.rows ?? 0),
           derived: 'derived' in t && t.derived,
           omit: 'omit' in t ? t.omit : [],
         })),
       },
     );
     if (dryRun) await abort();
-    if (options.validate && !dryRun) await validateTarget(db, header, footer, { label, onProgress });
-    return { customerId, ...result, header, footer };
+    if (options.validate && !dryRun) await validateTarget(db, header, footer, { label, onProgress, importMembers });
+    return { customerId, ...result, membersLeftOut, header, footer };
   } catch (error) {
     await abort();
     throw error;
@@ -152,13 +184,18 @@ export async function importFile(db: Db, file: string, options: ImportOptions = 
 
 /**
  * Compare what the target holds for the file's customer with the file: row counts and digests of
- * every table must be equal. Throws `TransferError` 'validation' naming the tables that differ.
+ * every table must be equal (memberships only when they were imported: else the target keeps its
+ * own). Throws `TransferError` 'validation' naming the tables that differ.
  */
 export async function validateTarget(
   db: Db,
   header: Header,
   footer: Footer,
-  { label = db.kind, onProgress }: { label?: string; onProgress?: (progress: TransferProgress) => void } = {},
+  {
+    label = db.kind,
+    onProgress,
+    importMembers = false,
+  }: { label?: string; onProgress?: (progress: TransferProgress) => void; importMembers?: boolean } = {},
 ): Promise<void> {
   const actual = await digestCustomer(db, header.customerId, {
     includeSecrets: header.options.secrets === 'included',
@@ -166,8 +203,9 @@ export async function validateTarget(
     onProgress,
     phase: 'validate',
   });
-  const diffs = differences(footer, actual);
-  if (diffs.length > 0 || actual.sha256 !== footer.sha256) {
+  const diffs = differences(footer, actual).filter((d) => importMembers || !d.startsWith('customer_members:'));
+  // The overall digest covers the memberships too: compared only when they were imported.
+  if (diffs.length > 0 || (importMembers && actual.sha256 !== footer.sha256)) {
     throw new TransferError('validation', `${label} does not hold what the file holds for customer ${header.customerId}: ${diffs.join('; ')}`);
   }
 }

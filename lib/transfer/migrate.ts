@@ -11,6 +11,7 @@ import type { Db } from '@/lib/db/types';
 import { transferRpc } from './errors';
 import { exportToFile, type ExportResult, type TransferProgress } from './export';
 import { importFile, validateTarget, type ConflictPolicy, type ImportResult } from './import';
+import type { TransferKeys } from './protect';
 import { verifyFile } from './read';
 
 export interface Endpoint {
@@ -29,6 +30,10 @@ export interface MigrateOptions {
   dryRun?: boolean;
   /** Carry the widget key over (else the target keeps its own or generates one). @default false */
   includeSecrets?: boolean;
+  /** Carry the memberships over (else the target keeps its own; see ./import.ts). @default false */
+  importMembers?: boolean;
+  /** The export, the backup and the import are signed / encrypted with these (./protect.ts). */
+  keys?: TransferKeys;
   onProgress?: (progress: TransferProgress) => void;
 }
 
@@ -41,7 +46,7 @@ export interface MigrateResult {
 }
 
 export async function migrateCustomer(source: Endpoint, target: Endpoint, options: MigrateOptions): Promise<MigrateResult> {
-  const { customerId, onProgress } = options;
+  const { customerId, onProgress, keys, importMembers } = options;
   const scratch = options.file ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-transfer-'));
   const file = options.file ?? path.join(scratch!, `${customerId}.ndjson`);
   try {
@@ -49,6 +54,7 @@ export async function migrateCustomer(source: Endpoint, target: Endpoint, option
       includeSecrets: options.includeSecrets,
       label: source.label,
       onProgress,
+      keys,
     });
     // A backup carries the widget key: a rollback must give back the key the customer's site embeds.
     const backup = options.backup
@@ -58,6 +64,7 @@ export async function migrateCustomer(source: Endpoint, target: Endpoint, option
           label: target.label,
           onProgress,
           phase: 'backup',
+          keys,
         })
       : null;
     const imported = await importFile(target.db, file, {
@@ -65,9 +72,11 @@ export async function migrateCustomer(source: Endpoint, target: Endpoint, option
       dryRun: options.dryRun,
       label: target.label,
       onProgress,
+      importMembers,
+      keys,
     });
     if (!options.dryRun) {
-      await validateTarget(target.db, exported.header, exported.footer, { label: target.label, onProgress });
+      await validateTarget(target.db, exported.header, exported.footer, { label: target.label, onProgress, importMembers });
     }
     return { exported, backup, imported, validated: !options.dryRun };
   } finally {
@@ -82,18 +91,26 @@ export interface RollbackResult {
   dryRun: boolean;
 }
 
-/** Put a backup taken by `migrateCustomer` back into the target. */
+/**
+ * Put a backup taken by `migrateCustomer` back into the target (its memberships only with
+ * `importMembers`; else the target's current ones stay).
+ */
 export async function rollbackFromBackup(
   target: Endpoint,
   backup: string,
-  { dryRun = false, onProgress }: { dryRun?: boolean; onProgress?: (progress: TransferProgress) => void } = {},
+  {
+    dryRun = false,
+    onProgress,
+    importMembers,
+    keys,
+  }: { dryRun?: boolean; onProgress?: (progress: TransferProgress) => void; importMembers?: boolean; keys?: TransferKeys } = {},
 ): Promise<RollbackResult> {
-  const { header, footer } = await verifyFile(backup);
+  const { header, footer } = await verifyFile(backup, keys);
   const customerId = header.customerId;
   if ((footer.tables.customers?.rows ?? 0) === 0) {
     if (!dryRun) await transferRpc(target.db, target.label, 'transfer_customer_delete', { customerId });
     return { customerId, action: 'deleted', dryRun };
   }
-  await importFile(target.db, backup, { onConflict: 'overwrite', dryRun, validate: !dryRun, label: target.label, onProgress });
+  await importFile(target.db, backup, { onConflict: 'overwrite', dryRun, validate: !dryRun, label: target.label, onProgress, importMembers, keys });
   return { customerId, action: 'restored', dryRun };
 }

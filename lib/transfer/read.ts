@@ -6,14 +6,17 @@
  * An import scans a file twice: once to prove it intact before anything is written, then again to
  * stage its rows — and the second scan checks the checksums again before the import is committed,
  * so a file changed between the two scans is refused too.
+ *
+ * Encrypted files are authenticated whole before the first line is parsed, signatures checked
+ * before the checksums, and every line bounded in length and nesting (./protect.ts).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import readline from 'node:readline';
 import type { z } from 'zod';
 import { DataDigest, differences } from './digest';
 import { TransferError } from './errors';
 import { footerSchema, headerSchema, rowLineSchema, type Footer, type Header, type Row } from './format';
+import { MAX_JSON_DEPTH, Signer, boundedLines, checkSignature, nestedDeeperThan, plaintextOf, type TransferKeys } from './protect';
 import { TABLE_NAMES, customerColumnOf, type TableName } from './tables';
 
 export interface VerifiedFile {
@@ -39,21 +42,24 @@ function parseJson(text: string): unknown {
  * its header and footer once everything checked out. Throws `TransferError` 'format' for a file
  * that is not a well-formed transfer file and 'checksum' for one whose content does not match its
  * checksums. A damaged row line counts as a checksum failure when the file digest disagrees too
- * (one changed byte anywhere before the footer is reported as such).
+ * (one changed byte anywhere before the footer is reported as such). With a signing key, a file
+ * without this key's signature is a 'signature' failure; an encrypted file that fails
+ * authentication (or has no key) a 'decrypt' one; a line too long or nested too deep a 'format'
+ * one, at once.
  */
 export async function scanFile(
   file: string,
   onRow?: (table: TableName, row: Row) => Promise<void> | void,
+  keys: TransferKeys = {},
 ): Promise<VerifiedFile> {
-  let stream: fs.ReadStream;
   try {
     await fs.promises.access(file, fs.constants.R_OK);
-    stream = fs.createReadStream(file, { encoding: 'utf8' });
   } catch (error) {
     throw new TransferError('format', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
-  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  const lines = boundedLines(await plaintextOf(file, keys), file);
   const fileHash = crypto.createHash('sha256');
+  const signer = keys.signingKey ? new Signer(keys.signingKey) : undefined;
   let header: Header | undefined;
   let digest: DataDigest | undefined;
   let footer: Footer | undefined;
@@ -72,6 +78,7 @@ export async function scanFile(
         if (text.trim() === '') continue;
         throw formatError('content after the footer');
       }
+      if (nestedDeeperThan(text)) throw formatError(`nested deeper than ${MAX_JSON_DEPTH} levels: not a transfer file of this app (refused unread)`);
       const value = parseJson(text);
       if (number > 1 && (value as { type?: unknown } | undefined)?.type === 'footer') {
         const parsed = footerSchema.safeParse(value);
@@ -80,13 +87,13 @@ export async function scanFile(
         continue;
       }
       fileHash.update(`${text}\n`);
+      signer?.update(`${text}\n`);
       if (damaged) continue;
       const problem = number === 1 ? readHeader(value) : await readRow(value);
       if (problem) damaged = `line ${number}: ${problem}`;
     }
   } finally {
-    lines.close();
-    stream.destroy();
+    await lines.return(undefined);
   }
 
   function readHeader(value: unknown): string | undefined {
@@ -115,6 +122,8 @@ export async function scanFile(
   if (!footer) {
     throw new TransferError('format', `${file}: ${header ? 'no footer: the file is truncated (an export that did not finish)' : damaged}`);
   }
+  // Origin before integrity: a forged file comes with checksums that match.
+  if (signer) checkSignature(file, signer, footer.signature, keys.signingKey!);
   const fileDigest = fileHash.digest('hex');
   if (fileDigest !== footer.fileSha256) {
     throw new TransferError(
@@ -131,7 +140,7 @@ export async function scanFile(
   return { header, footer };
 }
 
-/** Prove a file intact without writing anything. */
-export function verifyFile(file: string): Promise<VerifiedFile> {
-  return scanFile(file);
+/** Prove a file intact (and, with a signing key, signed with it) without writing anything. */
+export function verifyFile(file: string, keys: TransferKeys = {}): Promise<VerifiedFile> {
+  return scanFile(file, undefined, keys);
 }

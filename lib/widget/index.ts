@@ -11,15 +11,13 @@
  *     embedding origin it reads from `location.ancestorOrigins` / `document.referrer` in
  *     `X-Omniops-Host-Origin`, and the iframe itself can only be framed by allowed origins
  *     (CSP frame-ancestors, set in proxy.ts).
- * Neither stops a non-browser client from sending any header it likes: that is what rate limits
- * and idempotency are for.
+ * Neither stops a non-browser client from sending any header it likes: that is what the limits of
+ * lib/widget/limits.ts (keyed on the client's address, which it cannot choose) and idempotency are
+ * for.
  */
 import { z } from 'zod';
-import { widgetIpRateKey, widgetSessionRateKey, type WidgetAction } from '@/lib/cache/keys';
-import { enforceRateLimits } from '@/lib/cache/rate-limit';
-import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import type { Responder } from '@/lib/chat/responder';
-import { getCustomerByPublicKey, publicKeySchema, type Customer } from '@/lib/customers';
+import { publicKeySchema, type Customer } from '@/lib/customers';
 import { servingStatus } from '@/lib/db/fallback';
 import type { Db } from '@/lib/db/types';
 import { HttpError, clientIp, requestOrigin } from '@/lib/http';
@@ -34,10 +32,11 @@ import {
   type QueueStatus,
 } from '@/lib/queue';
 import { processMessages } from '@/lib/queue/processor';
+import type { WidgetCustomer } from './limits';
 
 const log = createLogger('widget');
 
-/** Largest accepted request body. @default 64 KiB */
+/** Largest accepted request body (413 beyond). @default 64 KiB */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export { publicKeySchema };
@@ -80,17 +79,6 @@ export function widgetRequestOf(request: Request): WidgetRequest {
 }
 
 /**
- * Count the request against the widget's limits — per session (when there is one) and per IP —
- * or throw 429 with Retry-After. Counted in Redis, or per process while Redis is unreachable.
- */
-export async function limitWidget(action: WidgetAction, req: WidgetRequest, customerId: string, sessionId?: string): Promise<void> {
-  await enforceRateLimits(getRedisClientWithFallback(), [
-    ...(sessionId ? [widgetSessionRateKey(action, customerId, sessionId)] : []),
-    widgetIpRateKey(action, req.ip),
-  ]);
-}
-
-/**
  * The origin the widget is embedded in: the request's own origin, unless it comes from our iframe
  * (then the page around it, as the iframe reports it). A request from one of our own pages without
  * that report (the /demo page's loader) is embedded in our own origin.
@@ -102,9 +90,12 @@ export function embeddingOrigin(req: Origins): string | null {
   return req.origin === req.appOrigin ? (req.hostOrigin ?? req.origin) : req.origin;
 }
 
-/** The customer of `key`, if the widget is embedded on one of its allowed origins; 403 otherwise. */
-export async function authorizeWidget(db: Db, key: string, req: Origins): Promise<Customer> {
-  const customer = await getCustomerByPublicKey(db, key);
+/**
+ * The customer of `key` (with its monthly message allowance, for lib/widget/limits.ts), if the
+ * widget is embedded on one of its allowed origins; 403 otherwise.
+ */
+export async function authorizeWidget(db: Db, key: string, req: Origins): Promise<WidgetCustomer> {
+  const customer = await db.rpc<WidgetCustomer | null>('widget_customer', { publicKey: key });
   if (!customer) throw new HttpError(403, 'unknown_key', 'key: no widget has this key');
   const embedding = embeddingOrigin(req);
   if (!embedding || !customer.allowedOrigins.includes(embedding)) {
@@ -165,15 +156,17 @@ export interface SentMessage {
 }
 
 /**
- * Queue the visitor's messages (idempotently on clientMessageId), then try to process the new ones
- * right away. Once this returns, every message is durably queued: a failure of the inline
- * processing only leaves them for the queue worker.
+ * Queue the visitor's messages (idempotently on clientMessageId), then try to process up to
+ * `inline` of the new ones right away (lib/widget/limits.ts limitSend decides how many). Once this
+ * returns, every message is durably queued: the others, and any whose inline processing failed, are
+ * left for the queue worker.
  */
 export async function sendMessages(
   db: Db,
   customer: Customer,
   input: z.output<typeof sendSchema>,
   responder: Responder,
+  { inline = input.messages.length }: { inline?: number } = {},
 ): Promise<{ conversationId: string; messages: SentMessage[] }> {
   const queued = await enqueueMessages(db, {
     customerId: customer.id,
@@ -183,7 +176,10 @@ export async function sendMessages(
       data: { text: m.text, ...(m.sentAt ? { sentAt: m.sentAt } : {}) },
     })),
   });
-  const fresh = queued.messages.filter((m) => m.created).map((m) => m.id);
+  const fresh = queued.messages
+    .filter((m) => m.created)
+    .map((m) => m.id)
+    .slice(0, inline);
   let delivered = new Set<string>();
   if (fresh.length > 0) {
     try {
@@ -228,8 +224,12 @@ export interface WidgetSessionState {
   conversationStatus: 'open' | 'needs_staff' | 'closed' | null;
   /** Conversation messages after the requested position, oldest first (at most 200). */
   messages: WidgetMessage[];
-  /** The visitor's messages the server holds but has not delivered yet. */
-  outbox: { clientMessageId: string; status: QueueStatus; lastError: string | null; position: number }[];
+  /**
+   * The visitor's messages the server holds but has not delivered yet. Without their last error:
+   * that is the operators' (the dashboard's queue page), and names internals — a model endpoint's
+   * answer, a database constraint — an anonymous poller has no business reading.
+   */
+  outbox: { clientMessageId: string; status: QueueStatus; position: number }[];
 }
 
 /** A session's conversation after position `after`, and its undelivered messages. */
@@ -253,11 +253,6 @@ export async function sessionState(
       position,
       createdAt,
     })),
-    outbox: state.outbox.map(({ clientMessageId, status, lastError, position }) => ({
-      clientMessageId,
-      status,
-      lastError,
-      position,
-    })),
+    outbox: state.outbox.map(({ clientMessageId, status, position }) => ({ clientMessageId, status, position })),
   };
 }

@@ -7,7 +7,7 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { loadConfig } from '@/lib/config';
 import { startTcpProxy } from '../support/tcp-proxy';
-import { E2E_REDIS_APP_PORT as redisAppPort, E2E_REDIS_PROXY_PORT as redisProxyPort } from './server';
+import { CRON_SECRET, E2E_REDIS_APP_PORT as redisAppPort, E2E_REDIS_PROXY_PORT as redisProxyPort } from './server';
 
 const base = `http://127.0.0.1:${redisAppPort}`;
 
@@ -17,7 +17,8 @@ interface Health {
 }
 
 async function health(request: APIRequestContext): Promise<Health> {
-  const response = await request.get(`${base}/api/health`);
+  // The details are for monitoring (CRON_SECRET) and staff; anyone else sees up/down.
+  const response = await request.get(`${base}/api/health`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
   expect(response.status()).toBe(200);
   return (await response.json()) as Health;
 }

@@ -23,6 +23,7 @@ test.afterAll(async () => {
 test('a crawl started from the API shows stats that match its results, and the widget answers from the crawled pages', async ({
   page,
   request,
+  baseURL,
 }) => {
   const jobId = `e2e-crawl-${Date.now()}`;
   const start = { customerId: DEMO_CUSTOMER_ID, jobId, startUrl: `${site.origin}/`, maxDepth: 2 };
@@ -31,7 +32,8 @@ test('a crawl started from the API shows stats that match its results, and the w
   const token = fs.readFileSync(path.join(E2E_DATA_DIR, 'admin-token'), 'utf8').trim();
   // A client address of its own: sign-in is limited per address, and other specs sign in too.
   expect((await request.post('/api/auth/login', { headers: { 'x-forwarded-for': '198.51.100.201' }, data: { token } })).status()).toBe(200);
-  const created = await request.post('/api/admin/crawl-jobs', { data: start });
+  // With the app's origin, as the dashboard sends it (admin mutations refuse requests without one).
+  const created = await request.post('/api/admin/crawl-jobs', { data: start, headers: { origin: new URL(baseURL!).origin } });
   expect(created.status()).toBe(201);
   expect(((await created.json()) as { job: CrawlJob }).job.status).toBe('queued');
 

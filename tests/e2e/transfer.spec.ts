@@ -12,14 +12,20 @@ import { E2E_DATA_DIR } from './server';
 
 const exportPath = `/api/admin/customers/${DEMO_CUSTOMER_ID}/export`;
 
-test('a signed-in admin downloads a customer export; without a session it is refused', async ({ request }) => {
-  const anonymous = await request.get(exportPath, { maxRedirects: 0 });
+test('a signed-in admin downloads a customer export; without a session it is refused', async ({ request, baseURL }) => {
+  // The export is a same-origin JSON POST, as the dashboard's download button sends it (it counts
+  // against the plan, so no link another site could trigger).
+  const post = (url: string, headers: Record<string, string> = { origin: new URL(baseURL!).origin }) =>
+    request.post(url, { headers, data: {}, maxRedirects: 0 });
+  const anonymous = await post(exportPath);
   expect(anonymous.status()).toBe(401);
 
   const token = fs.readFileSync(path.join(E2E_DATA_DIR, 'admin-token'), 'utf8').trim();
   expect((await request.post('/api/auth/login', { data: { token } })).status()).toBe(200);
 
-  const download = await request.get(exportPath);
+  expect((await request.get(exportPath)).status()).toBe(405);
+  expect((await post(exportPath, { origin: 'https://evil.example' })).status()).toBe(403);
+  const download = await post(exportPath);
   expect(download.status()).toBe(200);
   expect(download.headers()['content-type']).toBe('application/x-ndjson; charset=utf-8');
   expect(download.headers()['content-disposition']).toMatch(/^attachment; filename="omniops-.*\.ndjson"$/);
@@ -36,6 +42,20 @@ test('a signed-in admin downloads a customer export; without a session it is ref
   expect(key).toBeTruthy();
   expect(body.toString('utf8')).not.toContain(key!);
 
-  expect((await request.get('/api/admin/customers/not-a-uuid/export')).status()).toBe(400);
+  expect((await post('/api/admin/customers/not-a-uuid/export')).status()).toBe(400);
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+});
+
+test('the dashboard’s Download export button saves the file (a same-origin POST from the page)', async ({ page }) => {
+  const token = fs.readFileSync(path.join(E2E_DATA_DIR, 'admin-token'), 'utf8').trim();
+  // A client address of its own: sign-in is limited per address, and other specs sign in too.
+  expect((await page.request.post('/api/auth/login', { headers: { 'x-forwarded-for': '198.51.100.202' }, data: { token } })).status()).toBe(200);
+  await page.goto(`/dashboard/customers/${DEMO_CUSTOMER_ID}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download export' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^omniops-.*\.ndjson$/);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-e2e-export-')), download.suggestedFilename());
+  await download.saveAs(file);
+  const { header } = await verifyFile(file);
+  expect(header).toMatchObject({ customerId: DEMO_CUSTOMER_ID });
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
 });

@@ -82,6 +82,8 @@ test('a visitor message sent from the demo page reaches the server, and a staff 
   const token = fs.readFileSync(path.join(E2E_DATA_DIR, 'admin-token'), 'utf8').trim();
   expect((await request.post('/api/auth/login', { data: { token } })).status()).toBe(200);
   const reply = await request.post(`/api/admin/conversations/${conversationId}/replies`, {
+    // The app's origin, as the dashboard's own fetch sends it (admin mutations refuse a request without one).
+    headers: { origin: APP },
     data: { content: 'Yes, in 3–5 days.', clientMessageId: `staff-${crypto.randomUUID()}` },
   });
   expect(reply.status(), await reply.text()).toBe(201);

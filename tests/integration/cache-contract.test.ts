@@ -139,6 +139,16 @@ describe.each(Object.keys(backends))('cache contract: %s', (name) => {
     expect(await cache.get(k)).toBe('3');
   });
 
+  it('increments by any integer in a batch (a cost, or a charge given back), keeping the TTL', async () => {
+    const k = key('counter-by');
+    const [created] = await cache.batch([{ op: 'increment', key: k, ttlMs: 10_000, by: 100 }]);
+    expect(created.value).toBe(100);
+    const [back] = await cache.batch([{ op: 'increment', key: k, ttlMs: 3_600_000, by: -40 }]);
+    expect(back.value).toBe(60);
+    expect(back.ttlMs).toBeLessThanOrEqual(10_000);
+    expect(await cache.get(k)).toBe('60');
+  });
+
   it('refuses wrong-type operations like Redis does, without reaching for memory', async () => {
     const [s, l] = [key('wt-s'), key('wt-l')];
     await cache.set(s, 'not a number', 60_000);

@@ -21,9 +21,12 @@ import { newCustomer } from '../support/fixtures';
 const CRON_SECRET = 'crawl-routes-cron-secret-0123456789';
 const ADMIN_TOKEN = crypto.randomBytes(24).toString('hex');
 
-/** A request of a signed-in administrator. */
+/** A request of a signed-in administrator, from the dashboard's origin (the CSRF check of lib/http.ts). */
 const admin = (url: string, init: RequestInit = {}) =>
-  new Request(url, { ...init, headers: { ...(init.headers as Record<string, string>), cookie: adminCookie(ADMIN_TOKEN) } });
+  new Request(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>), cookie: adminCookie(ADMIN_TOKEN), origin: new URL(url).origin },
+  });
 const json = (body: unknown) =>
   admin('http://localhost/api/admin/crawl-jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const withId = (id: string) => ({ params: Promise.resolve({ id }) });
@@ -59,7 +62,15 @@ describe('crawl-job API and the scrape cron route (postgres)', () => {
     pg = await migratedPostgres();
     customerId = await newCustomer(pg.db, { plan: 'pro' });
     site = await startFixtureSite();
-    await useAppEnv({ DATABASE_URL: pg.database.url, DB_FALLBACK: 'off', CRON_SECRET, NODE_ENV: 'production', OMNIOPS_ADMIN_TOKEN: ADMIN_TOKEN });
+    // The fixture site is on 127.0.0.1, which a production server refuses to crawl unless allowed.
+    await useAppEnv({
+      DATABASE_URL: pg.database.url,
+      DB_FALLBACK: 'off',
+      CRON_SECRET,
+      NODE_ENV: 'production',
+      OMNIOPS_ADMIN_TOKEN: ADMIN_TOKEN,
+      CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
+    });
   });
   afterAll(async () => {
     await resetApp();

@@ -24,6 +24,9 @@ import { startTcpProxy } from '../support/tcp-proxy';
 
 const memoryCache = () => new FallbackCache(undefined, new MemoryStore());
 
+/** The fixture site is on 127.0.0.1: allowed here, as CRAWL_ALLOW_PRIVATE_HOSTS=127.0.0.1 would. */
+const egress = { allowPrivateHosts: ['127.0.0.1'] };
+
 const pathOf = (url: string) => new URL(url).pathname;
 
 /** An HTTP server on 127.0.0.1 answering with `handler`; resolves to its origin and a close(). */
@@ -110,13 +113,13 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
     try {
       const cache = memoryCache();
       const manager = new PersistentJobManager(backend.db, cache);
-      const { job, created } = await startCrawl(manager, { customerId, jobId: 'fixture-full', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 3 });
+      const { job, created } = await startCrawl(manager, { customerId, jobId: 'fixture-full', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 3 }, { egress });
       expect(created).toBe(true);
       expect(job).toMatchObject({ status: 'queued', domain: new URL(site.origin).host, stats: { totalPages: 0 } });
       // The same jobId again: the same job, not a second crawl.
-      expect((await startCrawl(manager, { customerId, jobId: 'fixture-full', startUrl: `${site.origin}/` })).created).toBe(false);
+      expect((await startCrawl(manager, { customerId, jobId: 'fixture-full', startUrl: `${site.origin}/` }, { egress })).created).toBe(false);
 
-      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000 })).toEqual([{ jobId: 'fixture-full', outcome: 'completed' }]);
+      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000, egress })).toEqual([{ jobId: 'fixture-full', outcome: 'completed' }]);
 
       const fromPostgres = await manager.getJobResults('fixture-full');
       expectFixtureResults(fromPostgres, site);
@@ -160,13 +163,14 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
     try {
       const cache = memoryCache();
       const manager = new PersistentJobManager(backend.db, cache);
-      await startCrawl(manager, { customerId, jobId: 'fixture-resume', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 2 });
+      await startCrawl(manager, { customerId, jobId: 'fixture-resume', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 2 }, { egress });
       const stopping = new AbortController();
       let recorded = 0;
       // The first worker takes a 1 s lease and "dies" after 5 pages: it stops without giving the lease back.
       const first = await manager.claimJob({ leaseSeconds: 1, jobId: 'fixture-resume' });
       const outcome = await crawlJob(first!, {
         manager,
+        egress,
         cache,
         leaseSeconds: 1,
         signal: stopping.signal,
@@ -184,7 +188,7 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
       expect(await manager.claimJob({ leaseSeconds: 60, jobId: 'fixture-resume' })).toBeNull();
       await new Promise((resolve) => setTimeout(resolve, 1100));
 
-      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000 })).toEqual([{ jobId: 'fixture-resume', outcome: 'completed' }]);
+      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000, egress })).toEqual([{ jobId: 'fixture-resume', outcome: 'completed' }]);
       const job = (await manager.getJobFromSupabase('fixture-resume'))!;
       expect(job.attempts).toBe(2);
       expectFixtureResults(await manager.getJobResults('fixture-resume'), site);
@@ -205,10 +209,11 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
     const site = await startFixtureSite();
     try {
       const manager = new PersistentJobManager(backend.db, cache);
-      await startCrawl(manager, { customerId, jobId: 'fixture-redis-down', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 2 });
+      await startCrawl(manager, { customerId, jobId: 'fixture-redis-down', startUrl: `${site.origin}/`, maxDepth: 2, concurrency: 2 }, { egress });
       let recorded = 0;
       const runs = await runCrawlJobs(manager, cache, {
         budgetMs: 60_000,
+        egress,
         onRecorded: () => {
           recorded += 1;
           // Redis disappears after four pages (connections refused from then on).
@@ -241,7 +246,7 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
 
   it('never leases one job to two workers at once', async () => {
     const manager = new PersistentJobManager(backend.db, memoryCache());
-    await startCrawl(manager, { customerId, jobId: 'fixture-claim', startUrl: 'http://127.0.0.1:9/' });
+    await startCrawl(manager, { customerId, jobId: 'fixture-claim', startUrl: 'http://127.0.0.1:9/' }, { egress });
     const claims = await Promise.all(Array.from({ length: 6 }, () => manager.claimJob({ leaseSeconds: 60, jobId: 'fixture-claim' })));
     expect(claims.filter(Boolean)).toHaveLength(1);
     // Cancelled, it is nobody's to claim, and no result can be added any more.
@@ -255,8 +260,8 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
   it('refuses a crawl past the plan’s monthly limit, with the limit and when it resets', async () => {
     const free = await newCustomer(backend.db, { plan: 'free' });
     const manager = new PersistentJobManager(backend.db, memoryCache());
-    for (let i = 0; i < 10; i += 1) await startCrawl(manager, { customerId: free, jobId: `free-${kind}-${i}`, startUrl: 'http://127.0.0.1:9/' });
-    await expect(startCrawl(manager, { customerId: free, jobId: `free-${kind}-10`, startUrl: 'http://127.0.0.1:9/' })).rejects.toMatchObject({
+    for (let i = 0; i < 10; i += 1) await startCrawl(manager, { customerId: free, jobId: `free-${kind}-${i}`, startUrl: 'http://127.0.0.1:9/' }, { egress });
+    await expect(startCrawl(manager, { customerId: free, jobId: `free-${kind}-10`, startUrl: 'http://127.0.0.1:9/' }, { egress })).rejects.toMatchObject({
       code: 'OMUSE',
       message: expect.stringMatching(/^monthly crawl limit reached: 10 of 10 used on the free plan; resets \d{4}-\d\d-01T00:00:00Z$/),
     });
@@ -279,8 +284,8 @@ describe.each(sqlBackendKinds)('crawl audit trail on %s', (kind) => {
     try {
       const cache = memoryCache();
       const manager = new PersistentJobManager(backend.db, cache);
-      await startCrawl(manager, { customerId, jobId: 'fixture-429', startUrl: `${site.origin}/`, concurrency: 1 });
-      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000 })).toEqual([{ jobId: 'fixture-429', outcome: 'completed' }]);
+      await startCrawl(manager, { customerId, jobId: 'fixture-429', startUrl: `${site.origin}/`, concurrency: 1 }, { egress });
+      expect(await runCrawlJobs(manager, cache, { budgetMs: 60_000, egress })).toEqual([{ jobId: 'fixture-429', outcome: 'completed' }]);
       const results = await manager.getJobResults('fixture-429');
       expect(results.map((r) => [pathOf(r.url), r.status, r.httpStatus])).toEqual([
         ['/', 'success', 200],

@@ -34,6 +34,8 @@ let redisProxy: TcpProxy;
 let proxiedPg: string;
 let redisUrl: string;
 const prefix = uniquePrefix('outage-routes');
+/** Monitoring's secret: /api/health shows its details only to it (or to signed-in staff). */
+const CRON_SECRET = 'outage-routes-cron-secret-0123456789';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-outage-routes-'));
 
 beforeAll(async () => {
@@ -58,7 +60,7 @@ async function scrape(headers: Record<string, string> = {}) {
 }
 
 async function healthOf(): Promise<{ status: number; body: Health }> {
-  const response = await health(new Request('http://localhost/api/health'));
+  const response = await health(new Request('http://localhost/api/health', { headers: { authorization: `Bearer ${CRON_SECRET}` } }));
   return { status: response.status, body: (await response.json()) as Health };
 }
 
@@ -77,6 +79,7 @@ describe('metrics through a database and a Redis outage (DB_FALLBACK=embedded)',
   beforeAll(async () => {
     await useAppEnv({
       NODE_ENV: 'test',
+      CRON_SECRET,
       DATABASE_URL: proxiedPg,
       DB_FALLBACK: 'embedded',
       DB_CONNECT_TIMEOUT_MS: '500',
@@ -155,6 +158,7 @@ describe('production without DB_FALLBACK, database down', () => {
   beforeAll(async () => {
     await useAppEnv({
       NODE_ENV: 'production',
+      CRON_SECRET,
       DATABASE_URL: proxiedPg,
       DB_CONNECT_TIMEOUT_MS: '500',
       OMNIOPS_DATA_DIR: path.join(dataDir, 'production'),

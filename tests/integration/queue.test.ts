@@ -178,8 +178,8 @@ describe.each(sqlBackendKinds)('message queue on %s', (kind) => {
       { id: claimed[0]!.id, reply: { content: 'Hello! How can I help?' }, needsStaff: false },
       { id: claimed[1]!.id, needsStaff: true },
     ];
-    expect((await deliverMessages(db, items)).sort()).toEqual(claimed.map((m) => m.id).sort());
-    expect((await deliverMessages(db, items)).length).toBe(2); // a repeat adds nothing
+    expect((await deliverMessages(db, items)).delivered.sort()).toEqual(claimed.map((m) => m.id).sort());
+    expect((await deliverMessages(db, items)).delivered.length).toBe(2); // a repeat adds nothing
 
     const state = await getSession(db, { customerId, sessionId });
     expect(state.conversationId).toBe(conversationId);

@@ -2,7 +2,8 @@
  * `npm run data` as users run it (tsx scripts/data.ts in a child process): a migration from the
  * embedded default to PostgreSQL with a backup and its rollback, `list`, and the clear errors the
  * issue asks for — unknown customer, wrong checksum, existing customer without --on-conflict,
- * unreachable backend.
+ * unreachable backend — memberships only with --import-members, and signed exports
+ * (EXPORT_SIGNING_KEY) whose forgeries are refused.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,14 +14,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PgliteDb } from '@/lib/db/pglite';
 import { migratedPostgres } from '../support/databases';
-import { seedTenant } from '../support/transfer';
+import { rewriteFile, seedTenant } from '../support/transfer';
 
 const run = promisify(execFile);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-transfer-cli-'));
 const UNREACHABLE = 'postgres://postgres@127.0.0.1:1/nowhere';
 
 /** Run the CLI; resolves with its exit code and output whatever the code. */
-async function data(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function data(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return dataWith({}, ...args);
+}
+
+async function dataWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/data.ts', ...args], {
       env: {
@@ -31,6 +36,7 @@ async function data(...args: string[]): Promise<{ code: number; stdout: string; 
         SUPABASE_SERVICE_ROLE_KEY: '',
         SUPABASE_SECRET_KEY: '',
         DB_CONNECT_TIMEOUT_MS: '1000',
+        ...env,
       },
     });
     return { code: 0, stdout, stderr };
@@ -62,7 +68,9 @@ describe('npm run data', () => {
   it('migrates a customer from the embedded default to PostgreSQL, refuses to do it twice, and rolls back', async () => {
     const backup = path.join(dir, 'backup.ndjson');
     const out = path.join(dir, 'export.ndjson');
-    const first = await data('migrate', '--customer', customerId, '--from', 'embedded', '--to', pg.database.url, '--backup', backup, '--out', out);
+    const first = await data(
+      'migrate', '--customer', customerId, '--from', 'embedded', '--to', pg.database.url, '--backup', backup, '--out', out, '--import-members',
+    );
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('(0 rows: the customer was absent)');
@@ -84,9 +92,28 @@ describe('npm run data', () => {
     const [{ n }] = (await pg.db.admin.query<{ n: number }>('select count(*)::int as n from customers')) as [{ n: number }];
     expect(n).toBe(0);
 
+    // Without --import-members the file's 2 memberships stay out (the target has none for it).
     const imported = await data('import', '--in', out, '--to', pg.database.url, '--validate');
     expect(imported.code).toBe(0);
-    expect(imported.stdout).toMatch(/imported customer .*: 49 rows written, 0 skipped .*\nvalidated/);
+    expect(imported.stdout).toMatch(
+      /imported customer .*: 47 rows written, 0 skipped .*\n2 membership row\(s\) of the file left out, the target's kept \(--import-members imports them\)\nvalidated/,
+    );
+    const [{ members }] = (await pg.db.admin.query<{ members: number }>('select count(*)::int as members from customer_members')) as [{ members: number }];
+    expect(members).toBe(0);
+  });
+
+  it('signs exports under EXPORT_SIGNING_KEY and refuses a forged file with recomputed checksums', async () => {
+    const env = { EXPORT_SIGNING_KEY: 'cli-test-signing-key-0123456789abcdef' };
+    const signed = path.join(dir, 'signed.ndjson');
+    const exported = await dataWith(env, 'export', '--customer', customerId, '--from', pg.database.url, '--out', signed);
+    expect(exported.code).toBe(0);
+    const forged = path.join(dir, 'forged.ndjson');
+    rewriteFile(signed, forged, (l) => (l.table === 'usage' ? { ...l, row: { ...l.row, messages: 0 } } : l));
+    const refused = await dataWith(env, 'import', '--in', forged, '--to', pg.database.url, '--on-conflict', 'overwrite');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^\[omniops\] \[transfer\] .*forged\.ndjson: unsigned file: EXPORT_SIGNING_KEY is set/);
+    const accepted = await dataWith(env, 'import', '--in', signed, '--to', pg.database.url, '--on-conflict', 'overwrite', '--validate');
+    expect(accepted.code).toBe(0);
   });
 
   it('says clearly what is wrong: unknown customer, wrong checksum, unreachable backend, bad usage', async () => {

@@ -76,7 +76,7 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
       usage: { rows: 2 },
     });
 
-    const imported = await importFile(pg.db, first.file, { validate: true });
+    const imported = await importFile(pg.db, first.file, { validate: true, importMembers: true });
     expect(imported).toMatchObject({ customerExisted: false, dryRun: false, written: { messages: 27, scrape_job_results: 6 } });
     // Stats are not written but rebuilt by the triggers, and must equal the file's.
     expect(imported.written.scrape_job_stats).toBeUndefined();
@@ -89,7 +89,7 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
 
     const back = await sqlBackends.pglite();
     try {
-      await importFile(back.db, second.file, { validate: true });
+      await importFile(back.db, second.file, { validate: true, importMembers: true });
       expect(await canonicalDump(back.admin, customerId)).toEqual(expected);
       const third = await digestCustomer(back.db, customerId, { includeSecrets: true });
       expect(third.sha256).toBe(first.footer.sha256);
@@ -121,7 +121,7 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
 
     const fresh = await sqlBackends.pglite();
     try {
-      await importFile(fresh.db, redacted.file, { validate: true });
+      await importFile(fresh.db, redacted.file, { validate: true, importMembers: true });
       const [row] = await fresh.admin.query<{ public_key: string }>('select public_key from customers where id = $1', [customerId]);
       expect(row!.public_key).toMatch(/^pk_[0-9a-f]{32}$/);
       expect(row!.public_key).not.toBe(key);
@@ -169,7 +169,7 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
 
     beforeAll(async () => {
       target = await sqlBackends.postgres();
-      await importFile(target.db, file('pglite.ndjson'));
+      await importFile(target.db, file('pglite.ndjson'), { importMembers: true });
       // The target's copy drifts: renamed, three messages gone (cm-1 of each conversation), one of its own.
       await target.admin.query(`update customers set name = 'Renamed on target' where id = $1`, [customerId]);
       await target.admin.query(`delete from messages where customer_id = $1 and client_message_id = 'cm-1'`, [customerId]);
@@ -215,7 +215,7 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
     });
 
     it('overwrite: replaces the customer with the file, exactly', async () => {
-      const result = await importFile(target.db, file('pglite.ndjson'), { onConflict: 'overwrite', validate: true });
+      const result = await importFile(target.db, file('pglite.ndjson'), { onConflict: 'overwrite', validate: true, importMembers: true });
       expect(result).toMatchObject({ customerExisted: true, written: { customers: 1, messages: 27 } });
       expect(await canonicalDump(target.admin, customerId)).toEqual(expected);
     });
@@ -282,24 +282,24 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
       const from = { db: source.db, label: 'source' };
       const to = { db: target.db, label: 'target' };
       // Absent on the target: the backup records that, and the rollback deletes the customer again.
-      const first = await migrateCustomer(from, to, { customerId, backup: file('backup-absent.ndjson') });
+      const first = await migrateCustomer(from, to, { customerId, backup: file('backup-absent.ndjson'), importMembers: true });
       expect(first.validated).toBe(true);
       expect(first.backup!.footer.tables.customers!.rows).toBe(0);
       expect(await canonicalDump(target.admin, customerId, { omitKey: true })).toEqual(
         redactCredentials(await canonicalDump(source.admin, customerId, { omitKey: true })),
       );
-      const undone = await rollbackFromBackup(to, file('backup-absent.ndjson'));
+      const undone = await rollbackFromBackup(to, file('backup-absent.ndjson'), { importMembers: true });
       expect(undone.action).toBe('deleted');
       expect(await canonicalDump(target.admin, customerId)).toEqual(emptyDump());
 
       // Present: the rollback restores the previous data, widget key included.
-      await migrateCustomer(from, to, { customerId, includeSecrets: true });
+      await migrateCustomer(from, to, { customerId, includeSecrets: true, importMembers: true });
       await target.admin.query(`update customers set name = 'Target edition' where id = $1`, [customerId]);
       const previous = await canonicalDump(target.admin, customerId);
-      const second = await migrateCustomer(from, to, { customerId, backup: file('backup.ndjson'), onConflict: 'overwrite' });
+      const second = await migrateCustomer(from, to, { customerId, backup: file('backup.ndjson'), onConflict: 'overwrite', importMembers: true });
       expect(second.backup!.footer.tables.customers!.rows).toBe(1);
       expect(await canonicalDump(target.admin, customerId)).not.toEqual(previous);
-      const restored = await rollbackFromBackup(to, file('backup.ndjson'));
+      const restored = await rollbackFromBackup(to, file('backup.ndjson'), { importMembers: true });
       expect(restored.action).toBe('restored');
       expect(await canonicalDump(target.admin, customerId)).toEqual(previous);
     } finally {
@@ -326,7 +326,7 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
       const result = await migrateCustomer(
         { db: source.db, label: 'embedded' },
         { db: supabase, label: 'supabase' },
-        { customerId, includeSecrets: true, file: file('to-supabase.ndjson') },
+        { customerId, includeSecrets: true, file: file('to-supabase.ndjson'), importMembers: true },
       );
       expect(result.validated).toBe(true);
       expect(await canonicalDump(supabasePg.db.admin, customerId)).toEqual(expected);

@@ -7,6 +7,8 @@
  *   GET  /auth/v1/user                             Bearer access token  → user
  *   POST /auth/v1/logout?scope=…                   Bearer access token  → 204 (its refresh tokens revoked)
  *   POST /auth/v1/admin/users                      service-role Bearer, { email, password } → user
+ *   POST /auth/v1/invite                           service-role Bearer, { email } → the new user (an invitation
+ *                                                  "sent"; 422 email_exists when the address has an account)
  *   GET  /auth/v1/admin/users?page=&per_page=      service-role Bearer → { users, aud }, oldest first,
  *                                                  with GoTrue's x-total-count and link (next, last) headers
  *
@@ -30,6 +32,8 @@ export interface GotrueServer {
   addUser(email: string, password: string): { id: string; email: string };
   /** How many sessions were refreshed (grant_type=refresh_token) so far. */
   refreshCount(): number;
+  /** The addresses invited so far (POST /invite), in order. */
+  invitations(): string[];
   close(): Promise<void>;
 }
 
@@ -71,6 +75,7 @@ export async function startGotrueServer(options: {
   const refreshTokens = new Map<string, { userId: string; sessionId: string }>();
   const revokedSessions = new Set<string>();
   let refreshes = 0;
+  const invited: string[] = [];
 
   const userJson = (u: User) => ({
     id: u.id,
@@ -165,6 +170,17 @@ export async function startGotrueServer(options: {
       if (typeof body.email !== 'string' || typeof body.password !== 'string') throw new AuthError(400, 'validation_failed', 'email and password required');
       return { status: 200, body: userJson(addUser(body.email, body.password)) };
     }
+    if (req.method === 'POST' && path === '/invite') {
+      requireServiceRole(bearer);
+      if (typeof body.email !== 'string') throw new AuthError(400, 'validation_failed', 'email required');
+      if (users.has(body.email.toLowerCase())) {
+        throw new AuthError(422, 'email_exists', 'A user with this email address has already been registered');
+      }
+      // No password until the invitee follows the e-mailed link.
+      const user = addUser(body.email, crypto.randomBytes(32).toString('hex'));
+      invited.push(user.email);
+      return { status: 200, body: userJson(user) };
+    }
     throw new AuthError(404, 'not_found', `no route ${req.method} ${path}`);
   }
 
@@ -222,6 +238,7 @@ export async function startGotrueServer(options: {
       return { id: u.id, email: u.email };
     },
     refreshCount: () => refreshes,
+    invitations: () => [...invited],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -2,7 +2,11 @@
  * A TCP proxy in front of a real server (Redis), to stage network faults without stopping the
  * shared server: `pause()` stops forwarding in both directions on open connections and new ones
  * (a partition: requests hang, nothing is lost), `cut()` drops every connection and stops listening
- * (the server "went away": connection refused), `resume()` / `restore()` undo them on the same port.
+ * (the server "went away": connection refused), `blackhole()` keeps accepting connections and
+ * keeps them open but drops every byte either way (a server or network that stopped answering
+ * without refusing: a hung primary), `resume()` / `restore()` undo them on the same port.
+ * Connections that lost bytes in the blackhole stay dead after `restore()` (their protocol stream
+ * is broken, as after a real outage); new connections forward again.
  */
 import net from 'node:net';
 import { viaPort } from './cache';
@@ -11,6 +15,7 @@ export interface TcpProxy {
   readonly port: number;
   pause(): void;
   resume(): void;
+  blackhole(): void;
   cut(): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -23,6 +28,9 @@ export async function startTcpProxy(
 ): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let paused = false;
+  let blackholed = false;
+  /** Connections open during a blackhole: they dropped bytes, so they never forward again. */
+  const dead = new WeakSet<net.Socket>();
 
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -35,8 +43,16 @@ export async function startTcpProxy(
     track(client);
     track(upstream);
     // Forward by hand rather than with pipe(): pause() on a piped stream is not reliable.
-    client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => client.write(chunk));
+    const forward = (to: net.Socket) => (chunk: Buffer) => {
+      if (blackholed || dead.has(client)) {
+        dead.add(client);
+        return; // dropped: neither an answer nor an error reaches the other side
+      }
+      to.write(chunk);
+    };
+    if (blackholed) dead.add(client);
+    client.on('data', forward(upstream));
+    upstream.on('data', forward(client));
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
@@ -70,8 +86,13 @@ export async function startTcpProxy(
       paused = false;
       for (const socket of sockets) socket.resume();
     },
+    blackhole() {
+      blackholed = true;
+      for (const socket of sockets) dead.add(socket);
+    },
     cut,
     async restore() {
+      blackholed = false;
       if (!server.listening) await listen(port);
     },
     close: cut,

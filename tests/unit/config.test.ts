@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WIDGET_CLIENT_TIMEOUT_MS } from '@/lib/chat-widget/transport';
 import { ConfigError, loadConfig } from '@/lib/config';
 import { primaryKind } from '@/lib/db/resolve';
 
@@ -111,9 +112,63 @@ describe('loadConfig', () => {
     expect(loadConfig({ CRON_MODE: 'external' }).cronMode).toBe('external');
   });
 
+  it('takes the client address from the socket unless TRUST_PROXY_HOPS or Vercel says otherwise', () => {
+    expect(loadConfig({}).clientAddress).toEqual({ trustProxyHops: 0, vercel: false });
+    expect(loadConfig({ TRUST_PROXY_HOPS: '2' }).clientAddress).toEqual({ trustProxyHops: 2, vercel: false });
+    expect(loadConfig({ VERCEL: '1' }).clientAddress).toEqual({ trustProxyHops: 0, vercel: true });
+  });
+
+  it('lets one address spend 5 % of a monthly allowance a day unless WIDGET_ADDRESS_DAILY_SHARE says otherwise', () => {
+    expect(loadConfig({}).widgetAddressDailyShare).toBe(0.05);
+    expect(loadConfig({ WIDGET_ADDRESS_DAILY_SHARE: '12.5' }).widgetAddressDailyShare).toBe(0.125);
+  });
+
   it('keeps crawl jobs 90 days unless SCRAPE_JOB_RETENTION_DAYS says otherwise', () => {
     expect(loadConfig({}).scrapeJobRetentionDays).toBe(90);
     expect(loadConfig({ SCRAPE_JOB_RETENTION_DAYS: '30' }).scrapeJobRetentionDays).toBe(30);
+  });
+
+  it('bounds calls to the primary, decides failover by probes, and answers the widget before its timeout', () => {
+    expect(loadConfig({})).toMatchObject({
+      dbStatementTimeoutMs: 30_000,
+      dbProbeTimeoutMs: 1000,
+      dbSlowCallMs: 1000,
+      dbFailoverProbes: 2,
+      widgetDeadlineMs: 8000,
+    });
+    expect(
+      loadConfig({
+        DB_STATEMENT_TIMEOUT_MS: '5000',
+        DB_PROBE_TIMEOUT_MS: '500',
+        DB_SLOW_CALL_MS: '2000',
+        DB_FAILOVER_PROBES: '3',
+        WIDGET_DEADLINE_MS: '6000',
+      }),
+    ).toMatchObject({ dbStatementTimeoutMs: 5000, dbProbeTimeoutMs: 500, dbSlowCallMs: 2000, dbFailoverProbes: 3, widgetDeadlineMs: 6000 });
+    // An answer after the widget gave up is never read: the deadline cannot reach its timeout.
+    expect(loadConfig({}).widgetDeadlineMs).toBeLessThan(WIDGET_CLIENT_TIMEOUT_MS);
+    expect(() => loadConfig({ WIDGET_DEADLINE_MS: String(WIDGET_CLIENT_TIMEOUT_MS) })).toThrow('WIDGET_DEADLINE_MS:');
+  });
+
+  it('reads the transfer files\' signing and encryption keys (the latter as hex or base64)', () => {
+    expect(loadConfig({}).transferKeys).toEqual({});
+    const raw = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+    const signingKey = 'a signing key of at least 32 characters';
+    expect(loadConfig({ EXPORT_SIGNING_KEY: signingKey, EXPORT_ENCRYPTION_KEY: raw.toString('hex') }).transferKeys).toEqual({
+      signingKey: Buffer.from(signingKey),
+      encryptionKey: raw,
+    });
+    expect(loadConfig({ EXPORT_ENCRYPTION_KEY: raw.toString('base64') }).transferKeys.encryptionKey).toEqual(raw);
+    expect(loadConfig({ EXPORT_ENCRYPTION_KEY: raw.toString('base64url') }).transferKeys.encryptionKey).toEqual(raw);
+  });
+
+  it('crawls public hosts on ports 80 and 443 only, unless CRAWL_ALLOW_PRIVATE_HOSTS and CRAWL_ALLOWED_PORTS say otherwise', () => {
+    expect(loadConfig({}).crawl).toEqual({ allowPrivateHosts: [], allowedPorts: [80, 443] });
+    expect(loadConfig({ CRAWL_ALLOW_PRIVATE_HOSTS: '', CRAWL_ALLOWED_PORTS: '' }).crawl).toEqual({ allowPrivateHosts: [], allowedPorts: [80, 443] });
+    expect(loadConfig({ CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1, localhost,,10.0.0.0/8,[::1]', CRAWL_ALLOWED_PORTS: '80,443, 8080' }).crawl).toEqual({
+      allowPrivateHosts: ['127.0.0.1', 'localhost', '10.0.0.0/8', '[::1]'],
+      allowedPorts: [80, 443, 8080],
+    });
   });
 
   it('treats CI or REQUIRE_SERVICES as "services are mandatory"', () => {
@@ -130,9 +185,23 @@ describe('loadConfig', () => {
     [{ CACHE_MEMORY_MAX_BYTES: '10' }, 'CACHE_MEMORY_MAX_BYTES:'],
     [{ PORT: '70000' }, 'PORT:'],
     [{ DB_FALLBACK: 'sqlite' }, 'DB_FALLBACK:'],
+    [{ DB_STATEMENT_TIMEOUT_MS: '10' }, 'DB_STATEMENT_TIMEOUT_MS:'],
+    [{ DB_PROBE_TIMEOUT_MS: 'soon' }, 'DB_PROBE_TIMEOUT_MS:'],
+    [{ DB_SLOW_CALL_MS: '0' }, 'DB_SLOW_CALL_MS:'],
+    [{ DB_FAILOVER_PROBES: '0' }, 'DB_FAILOVER_PROBES:'],
+    [{ EXPORT_SIGNING_KEY: 'too short' }, 'EXPORT_SIGNING_KEY: must be at least 32 characters'],
+    [{ EXPORT_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, 'EXPORT_ENCRYPTION_KEY: must be 32 bytes'],
+    [{ EXPORT_ENCRYPTION_KEY: 'not a key!' }, 'EXPORT_ENCRYPTION_KEY: must be 32 bytes'],
     [{ CRON_SECRET: 'short' }, 'CRON_SECRET: must be at least 16 characters'],
     [{ CRON_MODE: 'vercel' }, 'CRON_MODE:'],
     [{ SCRAPE_JOB_RETENTION_DAYS: '0' }, 'SCRAPE_JOB_RETENTION_DAYS:'],
+    [{ TRUST_PROXY_HOPS: '-1' }, 'TRUST_PROXY_HOPS:'],
+    [{ TRUST_PROXY_HOPS: '1.5' }, 'TRUST_PROXY_HOPS:'],
+    [{ WIDGET_ADDRESS_DAILY_SHARE: '0' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
+    [{ WIDGET_ADDRESS_DAILY_SHARE: '101' }, 'WIDGET_ADDRESS_DAILY_SHARE:'],
+    [{ CRAWL_ALLOW_PRIVATE_HOSTS: 'localhost, user@host' }, 'CRAWL_ALLOW_PRIVATE_HOSTS.1: each entry a host name'],
+    [{ CRAWL_ALLOWED_PORTS: '80,http' }, 'CRAWL_ALLOWED_PORTS.1:'],
+    [{ CRAWL_ALLOWED_PORTS: '0' }, 'CRAWL_ALLOWED_PORTS.0:'],
     [{ UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL: required when UPSTASH_REDIS_REST_TOKEN is set'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -36,9 +36,31 @@ describe('rate limiter', () => {
     const cache = new MemoryStore();
     const session = { key: 'rate:s', ttlMs: 10_000, limit: 1 };
     const ip = { key: 'rate:ip', ttlMs: 60_000, limit: 1 };
-    await expect(enforceRateLimits(cache, [session, ip], now)).resolves.toBeUndefined();
+    await expect(enforceRateLimits(cache, [session, ip], now)).resolves.toHaveLength(2);
     const refused = await enforceRateLimits(cache, [session, ip], now).catch((error: unknown) => error as HttpError);
     expect(refused).toMatchObject({ status: 429, code: 'rate_limited' });
-    expect(Number(refused?.headers['Retry-After'])).toBeGreaterThan(50);
+    expect((refused as HttpError).headers['Retry-After']).toMatch(/^\d+$/);
+    expect(Number((refused as HttpError).headers['Retry-After'])).toBeGreaterThan(50);
+  });
+
+  it('charges a hit’s cost (messages, not requests) and gives a refused charge back', async () => {
+    const cache = new MemoryStore();
+    const messages = { key: 'rate:m', ttlMs: 60_000, limit: 50 };
+    const other = { key: 'rate:o', ttlMs: 60_000, limit: 1000 };
+    await enforceRateLimits(cache, [{ ...messages, cost: 30 }, { ...other, cost: 30 }], now);
+    // 30 + 30 > 50: refused, and neither counter keeps the 30.
+    await expect(enforceRateLimits(cache, [{ ...messages, cost: 30 }, { ...other, cost: 30 }], now)).rejects.toMatchObject({ status: 429 });
+    expect(await cache.get('rate:m')).toBe('30');
+    expect(await cache.get('rate:o')).toBe('30');
+    // What is left still fits exactly.
+    await expect(enforceRateLimits(cache, [{ ...messages, cost: 20 }], now)).resolves.toMatchObject([{ allowed: true, remaining: 0 }]);
+  });
+
+  it('reports a spent soft budget without refusing', async () => {
+    const cache = new MemoryStore();
+    const budget = { key: 'rate:b', ttlMs: 60_000, limit: 5, soft: true };
+    const [first] = await enforceRateLimits(cache, [{ ...budget, cost: 5 }], now);
+    const [second] = await enforceRateLimits(cache, [{ ...budget, cost: 1 }], now);
+    expect([first!.allowed, second!.allowed]).toEqual([true, false]);
   });
 });

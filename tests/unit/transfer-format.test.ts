@@ -1,6 +1,6 @@
 /**
  * The transfer format without a database: credential detection, canonical JSON, order-independent
- * digests, and the reader's verdicts on malformed files.
+ * digests, the reader's verdicts on malformed files, and its bounds (line length, nesting).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDigest, canonicalJson, differences } from '@/lib/transfer/digest';
 import { FORMAT, FORMAT_VERSION, line, type Header } from '@/lib/transfer/format';
+import { MAX_JSON_DEPTH, boundedLines, nestedDeeperThan } from '@/lib/transfer/protect';
 import { verifyFile } from '@/lib/transfer/read';
 import { REDACTED, isSecretName, sanitizeRow } from '@/lib/transfer/sanitize';
 import { TENANT_TABLES, tableSpec } from '@/lib/transfer/tables';
@@ -111,5 +112,40 @@ describe('reading a file', () => {
     fs.writeFileSync(path.join(dir, 'csv.ndjson'), 'id,name\n1,x\n');
     expect(await failure(path.join(dir, 'csv.ndjson'))).toMatchObject({ code: 'format', message: expect.stringMatching(/line 1: not JSON/) });
     expect(await failure(path.join(dir, 'missing.ndjson'))).toMatchObject({ code: 'format', message: expect.stringMatching(/cannot read/) });
+  });
+});
+
+describe('bounds of reading', () => {
+  async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
+    for (const part of parts) yield Buffer.from(part);
+  }
+  const collect = async (input: AsyncIterable<Buffer>, max?: number) => {
+    const out: string[] = [];
+    for await (const text of boundedLines(input, 'f.ndjson', max)) out.push(text);
+    return out;
+  };
+
+  it('splits lines across chunks (LF and CRLF, multi-byte characters split), and refuses one over the limit', async () => {
+    const euro = Buffer.from('€');
+    async function* split(): AsyncGenerator<Buffer> {
+      yield Buffer.concat([Buffer.from('a\r\nb'), euro.subarray(0, 1)]);
+      yield Buffer.concat([euro.subarray(1), Buffer.from('c\n\nlast')]);
+    }
+    expect(await collect(split())).toEqual(['a', 'b€c', '', 'last']);
+    expect(await collect(chunks('12345\n123456\n'), 6)).toEqual(['12345', '123456']);
+    await expect(collect(chunks('123', '4567\n'), 6)).rejects.toMatchObject({ code: 'format', message: expect.stringMatching(/line 1: longer than 6 bytes/) });
+    await expect(collect(chunks('ok\n', '1234567'), 6)).rejects.toMatchObject({ message: expect.stringMatching(/line 2: longer than 6 bytes/) });
+  });
+
+  it('measures nesting outside strings only', () => {
+    expect(nestedDeeperThan('[[[]]]', 3)).toBe(false);
+    expect(nestedDeeperThan('[[[[]]]]', 3)).toBe(true);
+    expect(nestedDeeperThan('{"a":{"b":[1,{"c":2}]}}', 3)).toBe(true);
+    expect(nestedDeeperThan('{"a":{"b":[1,{"c":2}]}}', 4)).toBe(false);
+    expect(nestedDeeperThan('{"a":{"b":[{"c":{}}]}}', 4)).toBe(true);
+    // Brackets and escaped quotes inside strings do not count.
+    expect(nestedDeeperThan(JSON.stringify({ s: '[[[[[[{{{{"\\"' }), 1)).toBe(false);
+    expect(nestedDeeperThan(`{"x":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`)).toBe(true);
+    expect(nestedDeeperThan(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`)).toBe(false);
   });
 });

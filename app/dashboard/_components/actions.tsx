@@ -236,7 +236,7 @@ export function CustomerForm({ customer, plans, canChangePlan = true }: { custom
   );
 }
 
-/** Add a staff member (a Supabase Auth account, by e-mail) to a customer. Adding someone twice changes nothing. */
+/** Add a staff member to a customer by e-mail (invited when the address has no Supabase Auth account). Adding someone twice changes nothing. */
 export function AddMemberForm({ customerId, roles }: { customerId: string; roles: readonly string[] }) {
   const { busy, run, feedback } = useSubmit();
   const [email, setEmail] = useState('');
@@ -265,6 +265,51 @@ export function AddMemberForm({ customerId, roles }: { customerId: string; roles
       <span />
       <div>{feedback}</div>
     </form>
+  );
+}
+
+/**
+ * Downloads a customer's export. The export is a POST with a JSON body (it counts against the plan,
+ * so no plain link another site could trigger: app/api/admin/customers/[id]/export/route.ts), so
+ * the file is fetched here and handed to the browser as a download under the server's file name.
+ */
+export function ExportButton({ customerId }: { customerId: string }) {
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const download = async () => {
+    setState({ busy: true, error: null });
+    try {
+      const response = await fetch(`/api/admin/customers/${customerId}/export`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      if (!response.ok) {
+        const data = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+        return setState({ busy: false, error: data?.error?.message ?? `The server answered ${response.status}.` });
+      }
+      const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? `omniops-${customerId}.ndjson`;
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = name;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      setState({ busy: false, error: null });
+    } catch {
+      setState({ busy: false, error: 'The server could not be reached. Check the connection and try again.' });
+    }
+  };
+  return (
+    <span className="action">
+      <button type="button" disabled={state.busy} onClick={() => void download()}>
+        {state.busy ? 'Exporting…' : 'Download export'}
+      </button>
+      {state.error && (
+        <span role="alert" className="status-bad">
+          {state.error}
+        </span>
+      )}
+    </span>
   );
 }
 

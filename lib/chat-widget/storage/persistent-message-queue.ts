@@ -84,7 +84,10 @@ export interface PersistentMessageQueueOptions {
   /** @default navigator.locks when available, else a lease kept in storage */
   locks?: LockManagerLike | null;
   backoff?: Partial<BackoffPolicy>;
-  /** Messages per request. @default 100 (the server's limit) */
+  /**
+   * Messages per request. @default 10 — the server takes up to 100, but counts messages against a
+   * session's 30 a minute (lib/cache/keys.ts), so a long offline backlog goes out in steps that fit.
+   */
   batchSize?: number;
   /** @default () => navigator.onLine */
   isOnline?: () => boolean;
@@ -171,7 +174,7 @@ export class PersistentMessageQueue {
     ).then((store) => (this.store = store));
     this.prefix = `omniops:outbox:v1:${options.customerId}:${options.sessionId}:`;
     this.policy = { ...DEFAULT_BACKOFF, ...options.backoff };
-    this.batchSize = options.batchSize ?? 100;
+    this.batchSize = options.batchSize ?? 10;
     const browserLocks = typeof navigator !== 'undefined' && 'locks' in navigator ? navigator.locks : null;
     this.locks = options.locks === undefined ? (browserLocks as LockManagerLike | null) : options.locks;
     this.isOnline = options.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));

@@ -8,7 +8,7 @@ import { requestCookieJar } from '@/lib/auth/current-staff';
 import { safeNextPath } from '@/lib/auth/redirect';
 import { signInWithPassword, supabaseAuthEnabled } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
-import { clientIp, errorResponse } from '@/lib/http';
+import { HttpError, clientIp, errorResponse, readText } from '@/lib/http';
 import { observed } from '@/lib/metrics';
 
 /**
@@ -19,6 +19,9 @@ import { observed } from '@/lib/metrics';
 const seeOther = (path: string) => new Response(null, { status: 303, headers: { location: path } });
 
 const next = z.string().max(2048).optional();
+
+/** Credentials and a destination: a few hundred bytes; read no more than this (413 beyond). */
+const MAX_LOGIN_BODY_BYTES = 16 * 1024;
 const loginSchema = z.union([
   z.object({ token: z.string().min(1, 'token: required').max(512), next }),
   z.object({
@@ -59,8 +62,10 @@ export const POST = observed('/api/auth/login', async (request: Request) => {
   const isForm = request.headers.get('content-type')?.includes('application/x-www-form-urlencoded') ?? false;
   let body: unknown;
   try {
-    body = isForm ? Object.fromEntries(await request.formData()) : await request.json();
-  } catch {
+    const text = await readText(request, MAX_LOGIN_BODY_BYTES);
+    body = isForm ? Object.fromEntries(new URLSearchParams(text)) : JSON.parse(text);
+  } catch (error) {
+    if (error instanceof HttpError) return errorResponse(error);
     return Response.json({ error: 'body: expected JSON or a form' }, { status: 400 });
   }
   const parsed = loginSchema.safeParse(body);

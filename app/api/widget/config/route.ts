@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { authorizeWidget, limitWidget, publicKeySchema } from '@/lib/widget';
+import { authorizeWidget, publicKeySchema } from '@/lib/widget';
+import { limitRead } from '@/lib/widget/limits';
 import { preflight, widgetResponse } from '@/lib/widget/http';
 import { parseWith } from '@/lib/http';
 import { observed } from '@/lib/metrics';
@@ -13,7 +14,7 @@ export const GET = observed('/api/widget/config', async (request: Request) => {
         key: new URL(request.url).searchParams.get('key') ?? undefined,
       });
       const customer = await authorizeWidget(db, key, req);
-      await limitWidget('read', req, customer.id);
+      await limitRead(req.ip, customer.id);
       return { name: customer.name, widgetUrl: `${req.appOrigin}/widget?key=${encodeURIComponent(key)}` };
     },
     { publicAnswer: true },

@@ -1,7 +1,8 @@
 import { createResponder } from '@/lib/chat';
 import { getConfig } from '@/lib/config';
 import { parseWith, readJson } from '@/lib/http';
-import { MAX_BODY_BYTES, authorizeWidget, limitWidget, pollSchema, sendMessages, sendSchema, sessionState } from '@/lib/widget';
+import { MAX_BODY_BYTES, authorizeWidget, pollSchema, sendMessages, sendSchema, sessionState } from '@/lib/widget';
+import { limitRead, limitSend } from '@/lib/widget/limits';
 import { preflight, widgetResponse } from '@/lib/widget/http';
 import { observed } from '@/lib/metrics';
 
@@ -10,8 +11,8 @@ export const POST = observed('/api/widget/messages', async (request: Request) =>
   return widgetResponse(request, async ({ db, req }) => {
     const input = parseWith(sendSchema, await readJson(request, MAX_BODY_BYTES));
     const customer = await authorizeWidget(db, input.key, req);
-    await limitWidget('send', req, customer.id, input.sessionId);
-    return sendMessages(db, customer, input, createResponder(db, getConfig()));
+    const { inline } = await limitSend(req.ip, customer, input.sessionId, input.messages.length);
+    return sendMessages(db, customer, input, createResponder(db, getConfig()), { inline });
   });
 });
 
@@ -20,7 +21,7 @@ export const GET = observed('/api/widget/messages', async (request: Request) => 
   return widgetResponse(request, async ({ db, req }) => {
     const query = parseWith(pollSchema, Object.fromEntries(new URL(request.url).searchParams));
     const customer = await authorizeWidget(db, query.key, req);
-    await limitWidget('read', req, customer.id, query.sessionId);
+    await limitRead(req.ip, customer.id, query.sessionId);
     return sessionState(db, customer, query.sessionId, query.after);
   });
 });

@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import { parseWith, readJson } from '@/lib/http';
 import { sessionIdSchema } from '@/lib/queue';
-import { MAX_BODY_BYTES, authorizeWidget, limitWidget, publicKeySchema, sessionState } from '@/lib/widget';
+import { MAX_BODY_BYTES, authorizeWidget, publicKeySchema, sessionState } from '@/lib/widget';
+import { limitRead } from '@/lib/widget/limits';
 import { preflight, widgetResponse } from '@/lib/widget/http';
 import { observed } from '@/lib/metrics';
 
@@ -14,7 +15,7 @@ export const POST = observed('/api/widget/session', async (request: Request) => 
     const input = parseWith(sessionSchema, await readJson(request, MAX_BODY_BYTES));
     const customer = await authorizeWidget(db, input.key, req);
     const sessionId = input.sessionId ?? crypto.randomBytes(16).toString('base64url');
-    await limitWidget('read', req, customer.id, sessionId);
+    await limitRead(req.ip, customer.id, sessionId);
     return { sessionId, customer: { name: customer.name }, ...(await sessionState(db, customer, sessionId, 0)) };
   });
 });

@@ -9,7 +9,7 @@ import { listMembers } from '@/lib/auth/members';
 import { resolveDb } from '@/lib/db/resolve';
 import { getConfig } from '@/lib/config';
 import { PLANS, getCustomer, newPublicKey } from '@/lib/customers';
-import { ActionButton, AddMemberForm, CopyButton, CustomerForm } from '../../_components/actions';
+import { ActionButton, AddMemberForm, CopyButton, CustomerForm, ExportButton } from '../../_components/actions';
 import { Table } from '../../_components/table';
 import { requestOrigin } from '@/lib/http';
 import { embedSnippet } from '@/lib/widget';
@@ -43,7 +43,7 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
         <p className="actions">
           <CopyButton text={snippet} label="Copy snippet" />
           <Link href={`/demo?key=${customer.publicKey}`}>Try it on the demo page</Link>
-          {staff.kind === 'admin' && <a href={`/api/admin/customers/${customer.id}/export`}>Download export</a>}
+          {staff.kind === 'admin' && <ExportButton customerId={customer.id} />}
         </p>
         <p>
           Public key <code data-testid="public-key">{customer.publicKey}</code>.{' '}

@@ -1,8 +1,9 @@
 /**
  * GET /api/admin/customers/<id>/members — the customer's staff `[{ userId, email, role, createdAt }]`;
- * POST `{ email, role? = 'agent' }` — make the Supabase Auth account with that e-mail a member
- * (201; a repeat 200 and changes nothing; 404 when no account has the address). Administrators and
- * the customer's owners and admins (only owners make owners); 409 without Supabase Auth.
+ * POST `{ email, role? = 'agent' }` — make the Supabase Auth account with that e-mail a member,
+ * inviting the address when it has none (201; a repeat 200 and changes nothing; the same answer
+ * whether or not the account existed). Administrators and the customer's owners and admins (only
+ * owners make owners); 409 without Supabase Auth.
  */
 import { z } from 'zod';
 import { requireStaffApi } from '@/lib/auth/current-staff';
