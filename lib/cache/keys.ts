@@ -64,15 +64,15 @@ export function addressBucket(address: string): string {
 }
 
 /**
- * Widget limits. Sending counts MESSAGES (a request carries up to 100): 30 a minute per session —
- * more than anyone types — and 300 a minute per address, for offices and mobile carriers that put
+ * Widget limits. Sending counts MESSAGES (a request carries up to 100): 100 a minute per session —
+ * one full request; far more than anyone types — and 300 a minute per address, for offices and mobile carriers that put
  * many visitors behind one address. Reading (the 2.5 s poll, session start) counts requests: 60 a
  * minute per session — two open tabs — and 1,200 per address. Session ids are chosen by clients,
  * so the per-session limit only tames one misbehaving widget; the address limits, and the daily
  * share below, are what an attacker cannot shed.
  */
 const WIDGET_LIMITS = {
-  send: { session: 30, ip: 300 },
+  send: { session: 100, ip: 300 },
   read: { session: 60, ip: 1200 },
 } as const;
 
@@ -109,7 +109,7 @@ export const widgetAddressDailyKey = (customerId: string, ip: string, limit: num
 export const widgetInlineBudgetKey = (customerId: string): RateLimitKey => ({
   key: `rate:widget:inline:${join(customerId)}`,
   ttlMs: MINUTE,
-  limit: 120,
+  limit: 600,
 });
 
 /** Admin sign-in attempts per client IP: 10 a minute stops guessing, not a person who mistypes. */

@@ -34,6 +34,8 @@ export interface RateLimitResult {
   allowed: boolean;
   /** Hits left in the current window. */
   remaining: number;
+  /** The counter after this hit (may exceed `limit`). */
+  used: number;
   /** When the window ends (epoch ms). */
   resetAt: number;
   limit: number;
@@ -43,6 +45,7 @@ function toResult(rule: RateLimitKey, counter: Counter, now: number): RateLimitR
   return {
     allowed: counter.value <= rule.limit,
     remaining: Math.max(0, rule.limit - counter.value),
+    used: counter.value,
     resetAt: now + counter.ttlMs,
     limit: rule.limit,
   };

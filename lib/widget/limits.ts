@@ -23,8 +23,12 @@ import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import { getConfig } from '@/lib/config';
 import type { Customer } from '@/lib/customers';
 
-/** Messages of one send answered inside the request; the rest wait for the queue worker. @default 5 */
-export const MAX_INLINE_PER_REQUEST = 5;
+/**
+ * Messages of one send answered inside the request; the rest wait for the queue worker. The widget
+ * sends batches of 10 (lib/chat-widget/storage/persistent-message-queue.ts), answered whole: a
+ * visitor's messages enter the conversation when they are answered. @default 10
+ */
+export const MAX_INLINE_PER_REQUEST = 10;
 
 /** A customer as the widget sees it: with its plan's monthly message allowance (null: unlimited). */
 export interface WidgetCustomer extends Customer {
@@ -38,8 +42,8 @@ export function addressDailyLimit(monthlyMessageLimit: number, share: number): n
 
 /**
  * Charge a send of `messages` messages against every limit, or throw 429 (with Retry-After). Resolves
- * to how many of its new messages may be answered inline (0 once the customer's inline budget for
- * the minute is spent).
+ * to how many of its new messages may be answered inline: what is left of the customer's inline
+ * budget for the minute, at most MAX_INLINE_PER_REQUEST.
  */
 export async function limitSend(
   ip: string,
@@ -58,7 +62,8 @@ export async function limitSend(
       : [{ ...widgetAddressDailyKey(customer.id, ip, addressDailyLimit(customer.monthlyMessageLimit, share)), cost: messages }]),
   ];
   const [budget] = await enforceRateLimits(getRedisClientWithFallback(), rules);
-  return { inline: budget!.allowed ? inline : 0 };
+  // What the budget had left before this charge, whole or in part.
+  return { inline: Math.max(0, Math.min(inline, budget!.limit - (budget!.used - inline))) };
 }
 
 /** Count a read (poll, session start) per session (when there is one) and per address, or throw 429. */

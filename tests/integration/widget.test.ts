@@ -103,11 +103,14 @@ describe.each(sqlBackendKinds)('widget API on %s', (kind) => {
 
   it('answers inline only as many new messages as it is allowed; the rest wait for the worker', async () => {
     const sessionId = crypto.randomBytes(12).toString('hex');
-    const messages = Array.from({ length: 8 }, (_, i) => ({ clientMessageId: `i-${i}`, text: `message ${i}` }));
+    const messages = Array.from({ length: MAX_INLINE_PER_REQUEST + 2 }, (_, i) => ({ clientMessageId: `i-${i}`, text: `message ${i}` }));
     const input = parseWith(sendSchema, { key: customer.publicKey, sessionId, messages });
     const sent = await sendMessages(db, customer, input, echo, { inline: MAX_INLINE_PER_REQUEST });
-    expect(sent.messages.map((m) => m.status)).toEqual([...Array(5).fill('completed'), ...Array(3).fill('pending')]);
-    expect((await sessionState(db, customer, sessionId, 0)).outbox.map((m) => m.clientMessageId)).toEqual(['i-5', 'i-6', 'i-7']);
+    expect(sent.messages.map((m) => m.status)).toEqual([...Array(MAX_INLINE_PER_REQUEST).fill('completed'), 'pending', 'pending']);
+    expect((await sessionState(db, customer, sessionId, 0)).outbox.map((m) => m.clientMessageId)).toEqual([
+      `i-${MAX_INLINE_PER_REQUEST}`,
+      `i-${MAX_INLINE_PER_REQUEST + 1}`,
+    ]);
   });
 
   it('delivers a staff reply to the session, once, and reopens a conversation waiting for staff', async () => {

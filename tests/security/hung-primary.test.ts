@@ -88,9 +88,10 @@ describe('a blackholed primary', () => {
       DB_FALLBACK: 'embedded',
       OMNIOPS_DATA_DIR: path.join(dataDir, 'embedded'),
     });
-    // Up and serving from the primary (the fallback's copy of the customers refreshed at start).
-    expect((await widgetSend('before')).status).toBe(200);
+    // Started first (migrating the embedded fallback takes seconds on a loaded machine, and the
+    // widget's deadline counts from the request), then up and serving from the primary.
     const db = await resolveDb(getConfig());
+    expect((await widgetSend('before')).status).toBe(200);
     expect(db.fallbackActive?.()).toBe(false);
 
     proxy.blackhole();

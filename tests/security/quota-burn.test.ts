@@ -129,3 +129,25 @@ describe('a free plan attacked for 10 minutes from one address', () => {
     expect(later.status).toBe(200);
   });
 });
+
+describe('an unlimited plan flooded with sends', () => {
+  it('answers at most 10 messages of a request and 600 a minute of the customer inline; the rest wait, none is lost', async () => {
+    const { customer: big } = await createCustomer(await resolveDb(getConfig()), { name: 'Big Shop', allowedOrigins: [SHOP], plan: 'enterprise' });
+    const statuses: string[] = [];
+    // 70 addresses, 100 messages each, within one minute.
+    for (let i = 0; i < 70; i++) {
+      const { status, json } = await send(`10.9.0.${i + 1}`, null, { key: big.publicKey, sessionId: sessionId(), messages: batch(100) });
+      expect(status).toBe(200);
+      const answered = (json.messages as { status: string }[]).map((m) => m.status);
+      expect(answered.filter((st) => st === 'completed').length).toBeLessThanOrEqual(10);
+      statuses.push(...answered);
+    }
+    expect(statuses).toHaveLength(7000);
+    expect(statuses.filter((st) => st === 'completed')).toHaveLength(600);
+    expect(statuses.filter((st) => st !== 'completed').every((st) => st === 'pending')).toBe(true);
+    // A minute later the budget is back.
+    await elapse(60_000);
+    const { json } = await send('10.9.1.1', null, { key: big.publicKey, sessionId: sessionId(), messages: batch(3) });
+    expect((json.messages as { status: string }[]).map((m) => m.status)).toEqual(['completed', 'completed', 'completed']);
+  });
+});

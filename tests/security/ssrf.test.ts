@@ -99,7 +99,8 @@ describe('SSRF through the crawler', () => {
     createJob(
       new Request('http://localhost/api/admin/crawl-jobs', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', cookie: adminCookie(ADMIN_TOKEN) },
+        // From the dashboard's own origin: the CSRF check (lib/http.ts) comes first.
+        headers: { 'content-type': 'application/json', cookie: adminCookie(ADMIN_TOKEN), origin: 'http://localhost' },
         body: JSON.stringify(body),
       }),
     );

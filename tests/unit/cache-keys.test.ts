@@ -25,13 +25,13 @@ describe('cache keys', () => {
   });
 
   it('give the widget a per-session and a per-IP window', () => {
-    expect(widgetSessionRateKey('send', 'c1', 's1')).toEqual({ key: 'rate:widget:send:session:c1:s1', ttlMs: 60 * SECOND, limit: 30 });
+    expect(widgetSessionRateKey('send', 'c1', 's1')).toEqual({ key: 'rate:widget:send:session:c1:s1', ttlMs: 60 * SECOND, limit: 100 });
     expect(widgetSessionRateKey('read', 'c1', 's1')).toEqual({ key: 'rate:widget:read:session:c1:s1', ttlMs: 60 * SECOND, limit: 60 });
     expect(widgetIpRateKey('send', '203.0.113.7')).toEqual({ key: 'rate:widget:send:ip:203.0.113.7', ttlMs: 60 * SECOND, limit: 300 });
     expect(widgetIpRateKey('read', '203.0.113.7')).toEqual({ key: 'rate:widget:read:ip:203.0.113.7', ttlMs: 60 * SECOND, limit: 1200 });
     expect(loginRateKey('203.0.113.7')).toEqual({ key: 'rate:login:203.0.113.7', ttlMs: 60 * SECOND, limit: 10 });
     expect(widgetAddressDailyKey('c1', '203.0.113.7', 50)).toEqual({ key: 'rate:widget:daily:c1:203.0.113.7', ttlMs: 24 * 3600 * SECOND, limit: 50 });
-    expect(widgetInlineBudgetKey('c1')).toEqual({ key: 'rate:widget:inline:c1', ttlMs: 60 * SECOND, limit: 120 });
+    expect(widgetInlineBudgetKey('c1')).toEqual({ key: 'rate:widget:inline:c1', ttlMs: 60 * SECOND, limit: 600 });
   });
 
   it('key IPv6 clients by their /64, which one subscriber controls whole', () => {

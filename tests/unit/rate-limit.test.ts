@@ -22,14 +22,14 @@ describe('rate limiter', () => {
   });
 
   it('turns a refusal into HTTP 429 with Retry-After in whole seconds', async () => {
-    const response = errorResponse(tooManyRequests({ allowed: false, remaining: 0, resetAt: now() + 12_300, limit: 20 }, now()));
+    const response = errorResponse(tooManyRequests({ allowed: false, remaining: 0, used: 21, resetAt: now() + 12_300, limit: 20 }, now()));
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('13');
     expect(response.headers.get('ratelimit-limit')).toBe('20');
     expect(response.headers.get('ratelimit-remaining')).toBe('0');
     expect(await response.json()).toEqual({ error: { code: 'rate_limited', message: 'rate limit exceeded: retry in 13 s' } });
     // Never "retry in 0 s".
-    expect(tooManyRequests({ allowed: false, remaining: 0, resetAt: now() + 10, limit: 1 }, now()).headers['Retry-After']).toBe('1');
+    expect(tooManyRequests({ allowed: false, remaining: 0, used: 2, resetAt: now() + 10, limit: 1 }, now()).headers['Retry-After']).toBe('1');
   });
 
   it('checks several rules in one batch and answers with the longest refusal', async () => {

@@ -26,4 +26,12 @@ describe('widget requests from our iframe', () => {
     });
     expect(embeddingOrigin(widgetRequestOf(request))).toBe('https://shop.example');
   });
+
+  it('are keyed on the address the server appended (scripts/serve.ts), not on a forged first hop', () => {
+    const request = new Request('http://localhost:3727/api/widget/messages', {
+      headers: { 'x-forwarded-for': '192.0.2.66, 203.0.113.9', 'x-real-ip': '192.0.2.67' },
+    });
+    // TRUST_PROXY_HOPS is unset here: the socket address, the last entry.
+    expect(widgetRequestOf(request).ip).toBe('203.0.113.9');
+  });
 });

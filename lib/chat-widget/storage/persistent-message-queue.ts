@@ -85,8 +85,9 @@ export interface PersistentMessageQueueOptions {
   locks?: LockManagerLike | null;
   backoff?: Partial<BackoffPolicy>;
   /**
-   * Messages per request. @default 10 — the server takes up to 100, but counts messages against a
-   * session's 30 a minute (lib/cache/keys.ts), so a long offline backlog goes out in steps that fit.
+   * Messages per request. @default 10 — the server takes up to 100, but answers at most 10 of a
+   * request inside it (lib/widget/limits.ts); a visitor's messages enter the conversation when they
+   * are answered, so batches of 10 show a long offline backlog without waiting for the queue worker.
    */
   batchSize?: number;
   /** @default () => navigator.onLine */
