@@ -68,6 +68,8 @@ function npmStart(listenPort: number, appDataDir: string, env: Record<string, st
       // The specs give their requests addresses of their own with X-Forwarded-For (separate rate
       // limit buckets), as a proxy in front of the server would: trust one such hop.
       TRUST_PROXY_HOPS: '1',
+      // The specs' fixture sites are on 127.0.0.1, which the crawler refuses unless allowed.
+      CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
       ...env,
     },
   };
@@ -121,8 +123,7 @@ export default defineConfig({
   ],
   // Started one after the other: the first builds the app, the second reuses the build.
   webServer: [
-    // The crawl spec's fixture site is on 127.0.0.1, which the crawler refuses unless allowed.
-    npmStart(E2E_PORT, E2E_DATA_DIR, { CRAWL_ALLOW_PRIVATE_HOSTS: '127.0.0.1' }),
+    npmStart(E2E_PORT, E2E_DATA_DIR, {}),
     npmStart(E2E_REDIS_APP_PORT, E2E_REDIS_DATA_DIR, {
       REDIS_URL: `redis://127.0.0.1:${E2E_REDIS_PROXY_PORT}`,
       // Probe often, so the test sees recoveries in well under a second.

@@ -4,10 +4,12 @@
  * when Redis is back. "Redis" is a TCP proxy in front of the real server (which other runs share,
  * so it is never stopped itself): cutting the proxy is, for the app, Redis stopping.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { loadConfig } from '@/lib/config';
 import { startTcpProxy } from '../support/tcp-proxy';
-import { CRON_SECRET, E2E_REDIS_APP_PORT as redisAppPort, E2E_REDIS_PROXY_PORT as redisProxyPort } from './server';
+import { CRON_SECRET, E2E_REDIS_APP_PORT as redisAppPort, E2E_REDIS_DATA_DIR, E2E_REDIS_PROXY_PORT as redisProxyPort } from './server';
 
 const base = `http://127.0.0.1:${redisAppPort}`;
 
@@ -44,6 +46,10 @@ test('stopping Redis while the app runs never produces a 5xx, and the app recove
     await noServerErrors(request, 10);
     await expect.poll(async () => (await health(request)).cache.degraded, { timeout: 15_000 }).toBe(true);
     expect((await health(request)).ok).toBe(true);
+    // The home page shows the storage tiers to signed-in staff only.
+    const token = fs.readFileSync(path.join(E2E_REDIS_DATA_DIR, 'admin-token'), 'utf8').trim();
+    const login = await page.request.post(`${base}/api/auth/login`, { headers: { 'x-forwarded-for': '198.51.100.210' }, data: { token } });
+    expect(login.status()).toBe(200);
     await page.goto(`${base}/`);
     await expect(page.getByText('degraded — serving from memory')).toBeVisible();
     await noServerErrors(request, 10);
