@@ -50,7 +50,7 @@ function buildFingerprint(): string {
 }
 
 /**
- * The environment of `next build` and `next start`: Next.js's anonymous telemetry off unless the
+ * The environment of `next build` and the server (scripts/serve.ts): Next.js's anonymous telemetry off unless the
  * caller's environment says otherwise (any value, even empty, is theirs) — a documented choice
  * (README, Quick start): a self-hosted backend does not report to a third party by default.
  */

@@ -13,9 +13,10 @@ import type { Config } from '@/lib/config';
 
 const DATA_CLIENT_OPTIONS = {
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  // supabase-js builds its Realtime client eagerly and Node 20 has no global WebSocket; `ws` is
-  // the implementation Supabase documents for Node. Its typings differ from the DOM's only in
-  // event object types, hence the cast.
+  // supabase-js builds its Realtime client eagerly; `ws` is the implementation Supabase documents
+  // for Node. Node 24 (the supported runtime) has a global WebSocket too, but an older Node that
+  // runs the code anyway (engines only warns) has none, and the client would throw. Its typings
+  // differ from the DOM's only in event object types, hence the cast.
   realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
 };
 

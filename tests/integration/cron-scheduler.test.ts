@@ -11,6 +11,7 @@ import { cronTasks } from '@/lib/cron/tasks';
 import { DbError } from '@/lib/db/errors';
 import type { PgliteDb } from '@/lib/db/pglite';
 import { migratedPglite } from '../support/databases';
+import { takeLogs } from '../support/log-capture';
 
 const config = loadConfig({});
 // Daily and weekly tasks only: an every-minute task's slot can change between two starts a moment
@@ -44,35 +45,34 @@ describe('local cron scheduler', () => {
     }
 
     // A second scheduler (a restart, a dev-server reload) replaces the first and runs nothing new.
-    const info = vi.spyOn(console, 'info');
-    try {
-      const second = startCronScheduler({ tasks, config, getDb: async () => db });
-      expect(Object.values(first.nextRuns())).toEqual(tasks.map(() => null));
-      const skips = () => info.mock.calls.filter(([line]) => /skipped slot .* \(duplicate\)/.test(String(line)));
-      await vi.waitFor(() => expect(skips()).toHaveLength(tasks.length), { timeout: 10_000 });
-      second.stop();
-      expect(Object.values(second.nextRuns())).toEqual(tasks.map(() => null));
-    } finally {
-      info.mockRestore();
-    }
+    takeLogs(/./); // the first scheduler's lines
+    const second = startCronScheduler({ tasks, config, getDb: async () => db });
+    expect(Object.values(first.nextRuns())).toEqual(tasks.map(() => null));
+    const skips: string[] = [];
+    await vi.waitFor(
+      () => {
+        skips.push(...takeLogs(/skipped slot .* \(duplicate\)/, 'info').map((r) => r.line));
+        expect(skips).toHaveLength(tasks.length);
+      },
+      { timeout: 10_000 },
+    );
+    second.stop();
+    expect(Object.values(second.nextRuns())).toEqual(tasks.map(() => null));
     expect(await ledger()).toEqual(done);
   });
 
   it('logs and carries on when the database is unreachable', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      const scheduler = startCronScheduler({
-        tasks: cronTasks,
-        config,
-        getDb: () => Promise.reject(new DbError('08001', 'connect ECONNREFUSED 127.0.0.1:1')),
-      });
-      await vi.waitFor(() => expect(errors).toHaveBeenCalledTimes(cronTasks.length));
-      expect(errors.mock.calls.map(([line]) => line)).toContain(
-        '[omniops] [cron] cleanup-message-queue: could not run: connect ECONNREFUSED 127.0.0.1:1',
-      );
-      scheduler.stop();
-    } finally {
-      errors.mockRestore();
-    }
+    const errors: string[] = [];
+    const scheduler = startCronScheduler({
+      tasks: cronTasks,
+      config,
+      getDb: () => Promise.reject(new DbError('08001', 'connect ECONNREFUSED 127.0.0.1:1')),
+    });
+    await vi.waitFor(() => {
+      errors.push(...takeLogs(/could not run/, 'error').map((r) => r.line));
+      expect(errors).toHaveLength(cronTasks.length);
+    });
+    expect(errors).toContain('[omniops] [cron] cleanup-message-queue: could not run: connect ECONNREFUSED 127.0.0.1:1');
+    scheduler.stop();
   });
 });

@@ -23,6 +23,7 @@ import { resolveDb } from '@/lib/db/resolve';
 import type { Health } from '@/lib/health';
 import { resetApp, useAppEnv } from '../support/app';
 import { deleteKeys, uniquePrefix } from '../support/cache';
+import { takeLogs } from '../support/log-capture';
 import { migratedPostgres } from '../support/databases';
 import { parsePrometheusText, sampleValue } from '../support/prometheus';
 import { proxyFor, type TcpProxy } from '../support/tcp-proxy';
@@ -186,6 +187,8 @@ describe('production without DB_FALLBACK, database down', () => {
     expect(response.status).toBe(503);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(performance.now() - started).toBeLessThan(5000); // the connect timeout, not a hang
+    // The operator is told why (lib/http.ts), once for the request.
+    expect(takeLogs('database unavailable', 'warn').map((r) => r.origin)).toEqual(['http']);
     const { status, body } = await healthOf();
     expect(status).toBe(503);
     expect(body.db).toMatchObject({ kind: 'postgres', primary: 'postgres', fallbackActive: false, ok: false });

@@ -26,6 +26,12 @@ function notSwept(found: Leftovers, pid: number): string[] {
 const baseTmp = os.tmpdir();
 
 export default async function setup(project: TestProject) {
+  // Every temp folder the run makes — an embedded PostgreSQL's data directory, what a test or its
+  // child processes make (os.tmpdir() reads TMPDIR) — lands in the run's folder, removed as a whole
+  // at the end; the workers are started after this and inherit it.
+  const folder = runFolder('vitest', process.pid, baseTmp);
+  fs.mkdirSync(folder, { recursive: true });
+  process.env.TMPDIR = folder;
   const pg = await ensurePostgres();
   let redis: RedisService;
   try {
@@ -36,25 +42,24 @@ export default async function setup(project: TestProject) {
   }
   // Before: what interrupted runs left is removed (only theirs: other checkouts' runs may be going).
   await sweep(pg.url, 'stale', baseTmp);
-  // Every temp folder a test or its child processes make (os.tmpdir() reads TMPDIR) lands in the
-  // run's folder, removed as a whole at the end; the workers are started after this and inherit it.
-  const folder = runFolder('vitest', process.pid, baseTmp);
-  fs.mkdirSync(folder, { recursive: true });
-  process.env.TMPDIR = folder;
   spawnReaper(pg.url, process.pid, baseTmp);
   project.provide('postgresUrl', pg.url);
   project.provide('redisUrl', redis.url);
   project.provide('databasePrefix', databasePrefix('vitest', process.pid));
   return async () => {
     process.env.TMPDIR = baseTmp;
+    // After: this run's databases (a file that failed before dropping its own) go while the server
+    // is up, its folder once the services are stopped (an embedded PostgreSQL's data directory is
+    // in it), and the listings prove it.
+    let left: string[] = [];
     try {
-      // After: this run's databases (a file that failed before dropping its own) and folder go, and
-      // the listing proves it.
-      await sweep(pg.url, { pid: process.pid }, baseTmp);
-      const left = notSwept(await listLeftovers(pg.url, baseTmp), process.pid);
-      if (left.length > 0) throw new Error(`[omniops] [tests] the run left behind: ${left.join(', ')}`);
+      await sweep(pg.url, { pid: process.pid }, baseTmp, { folders: false });
+      left = notSwept(await listLeftovers(pg.url, baseTmp), process.pid).filter((name) => name !== folder);
     } finally {
       await Promise.all([pg.stop(), redis.stop()]);
     }
+    await sweep(undefined, { pid: process.pid }, baseTmp);
+    left.push(...notSwept(await listLeftovers(undefined, baseTmp), process.pid));
+    if (left.length > 0) throw new Error(`[omniops] [tests] the run left behind: ${left.join(', ')}`);
   };
 }

@@ -65,9 +65,15 @@ export async function listLeftovers(serverUrl: string | undefined, baseTmp = os.
 
 /**
  * Remove the databases and folders of the runs `which` selects by pid: `{ pid }` one run (its own
- * end), `'stale'` every marked run whose process is gone. Returns what was removed.
+ * end), `'stale'` every marked run whose process is gone. `serverUrl` undefined: folders only;
+ * `folders: false`: databases only. Returns what was removed.
  */
-export async function sweep(serverUrl: string | undefined, which: { pid: number } | 'stale', baseTmp = os.tmpdir()): Promise<Leftovers> {
+export async function sweep(
+  serverUrl: string | undefined,
+  which: { pid: number } | 'stale',
+  baseTmp = os.tmpdir(),
+  { folders = true }: { folders?: boolean } = {},
+): Promise<Leftovers> {
   const chosen = (name: string, pattern: RegExp) => {
     const pid = Number(pattern.exec(name)?.[1] ?? NaN);
     if (!Number.isInteger(pid)) return false;
@@ -87,7 +93,7 @@ export async function sweep(serverUrl: string | undefined, which: { pid: number 
       await sql.end({ timeout: 5 });
     }
   }
-  for (const folder of found.folders.filter((f) => chosen(path.basename(f), FOLDER))) {
+  for (const folder of found.folders.filter((f) => folders && chosen(path.basename(f), FOLDER))) {
     fs.rmSync(folder, { recursive: true, force: true });
     removed.folders.push(folder);
   }
