@@ -1,5 +1,5 @@
 /**
- * Usage metering (seed 000): per customer and calendar month (UTC), counters of messages, crawls
+ * Usage metering (docs/usage-and-plans.md): per customer and calendar month (UTC), counters of messages, crawls
  * and exports, limited by the customer's plan (table `plan_limits`, the one place limits are
  * defined). Typed wrappers over the `usage_increment` / `usage_get` RPCs; the SQL does the month
  * arithmetic and the atomic check-and-increment.

@@ -1,6 +1,6 @@
 /**
- * npm run data -- <export|import|migrate|list> …  — move a customer between backends (README
- * "Moving a customer between backends"). Backends: `embedded`, `supabase`, `configured` or a
+ * npm run data -- <export|import|migrate|list> …  — move a customer between backends
+ * (docs/transfer.md). Backends: `embedded`, `supabase`, `configured` or a
  * postgres:// URL. Exit code 0 on success, 1 on a failure (the message says which and why), 2 on a
  * usage error.
  */

@@ -1,7 +1,7 @@
 /**
  * The remote cache behind a per-call time budget and a circuit breaker, with the in-memory store as
- * the fallback (seed 001: "if Redis is unavailable the application continues functioning, falling
- * back to in-memory storage; no errors exposed to users").
+ * the fallback: if Redis is unavailable the application keeps working from memory and no error
+ * reaches a user (docs/cache.md, "Outages never fail a request").
  *
  * Failure policy — fail to memory, never fail closed:
  *  - A remote call that fails or exceeds its budget (default 150 ms) is served from memory; the

@@ -1,5 +1,5 @@
 /**
- * Every cache key the app uses, built in one place with its TTL beside it (seed 001's patterns).
+ * Every cache key the app uses, built in one place with its TTL beside it (the list: docs/cache.md).
  * TTLs live here and nowhere else: callers pass `key.ttlMs` on.
  *
  * Each variable part is percent-encoded, so a ':' inside an id or an IPv6 address cannot make two
@@ -22,27 +22,27 @@ const HOUR = 60 * MINUTE;
 
 const join = (...parts: string[]) => parts.map(encodeURIComponent).join(':');
 
-/** Active crawl job state (seed 001: 1 h). */
+/** Active crawl job state (1 h). */
 export const crawlJobKey = (jobId: string): CacheKey => ({ key: `crawl:job:${join(jobId)}`, ttlMs: HOUR });
 
-/** A crawl job's page results, a list (seed 001: 24 h; the permanent copy is scrape_job_results). */
+/** A crawl job's page results, a list (24 h; the permanent copy is scrape_job_results). */
 export const crawlResultsKey = (jobId: string): CacheKey => ({ key: `crawl:results:${join(jobId)}`, ttlMs: 24 * HOUR });
 
-/** Crawler politeness: requests to one domain per minute (seed 001: 60 s); at most one a second on average. */
+/** Crawler politeness: requests to one domain per minute (60 s window); at most one a second on average. */
 export const domainRateKey = (domain: string): RateLimitKey => ({
   key: `rate:${join(domain.toLowerCase())}`,
   ttlMs: MINUTE,
   limit: 60,
 });
 
-/** The crawler's adaptive delay for a domain, in ms, after it answered slowly or with 429 (seed 001: 5 min). */
+/** The crawler's adaptive delay for a domain, in ms, after it answered slowly or with 429 (5 min). */
 export const domainDelayKey = (domain: string): CacheKey => ({
   key: `rate:delay:${join(domain.toLowerCase())}`,
   ttlMs: 5 * MINUTE,
 });
 
 /**
- * Content deduplication: a page-text hash → the URLs that had it, first one first (seed 001: 24 h).
+ * Content deduplication: a page-text hash → the URLs that had it, first one first (24 h).
  * Per customer: two customers' identical pages are each their own.
  */
 export const contentHashKey = (customerId: string, hash: string): CacheKey => ({

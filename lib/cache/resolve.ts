@@ -38,7 +38,7 @@ export function openCache(config: Config, overrides: Pick<FallbackOptions, 'now'
 const globalForCache = globalThis as typeof globalThis & { __omniopsCache?: FallbackCache };
 
 /**
- * The process-wide cache (name from seed 001). Never throws on a Redis outage and never fails a
+ * The process-wide cache (a public name kept from the original design, documented in docs/cache.md). Never throws on a Redis outage and never fails a
  * call because of one: see lib/cache/fallback.ts for the policy.
  */
 export function getRedisClientWithFallback(config: Config = getConfig()): FallbackCache {

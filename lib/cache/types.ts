@@ -1,5 +1,5 @@
 /**
- * The ephemeral-tier port of DESIGN.md: a small Redis-shaped cache for rate limits, active job
+ * The ephemeral-tier port (docs/architecture.md, docs/cache.md): a small Redis-shaped cache for rate limits, active job
  * state (1 h), job results (24 h) and content hashes. Values are strings (callers serialise); every
  * key carries a TTL, so nothing written through this port lives forever.
  *

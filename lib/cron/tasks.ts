@@ -6,7 +6,7 @@
  * A new task is one entry here plus one line in vercel.json. Steps count their rows with
  * `private.cron_run_advance` (SQL) or `cron_run_progress` (TypeScript).
  *
- * Batch sizes bound how long one step holds its locks (README "Scheduled tasks" has the figures).
+ * Batch sizes bound how long one step holds its locks (docs/scheduled-tasks.md lists them; docs/benchmarks.md, "cleanup", has the figures).
  */
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import { createResponder } from '@/lib/chat';

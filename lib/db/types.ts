@@ -1,5 +1,5 @@
 /**
- * The one data port of DESIGN.md: every server-side data operation is a Postgres function taking one
+ * The one data port (docs/architecture.md, "Layers"): every server-side data operation is a Postgres function taking one
  * `jsonb` argument and returning `jsonb`, defined in `supabase/migrations/`.
  */
 export type DbKind = 'supabase' | 'postgres' | 'pglite';

@@ -1,5 +1,5 @@
 /**
- * The scrape-job audit trail (seed 001): Postgres is the truth, Redis the hot copy.
+ * The scrape-job audit trail (docs/crawling.md): Postgres is the truth, Redis the hot copy.
  *
  * Writes go to Postgres first (`crawl_job_*` RPCs, idempotent on the job id and on (job, url)) and
  * then to the cache: `crawl:job:{id}` (the job with its stats, 1 h) and `crawl:results:{id}` (the
@@ -160,7 +160,7 @@ export class PersistentJobManager {
     return result;
   }
 
-  /** Record one page (seed 001's signature): `pageData` is kept with the result (the crawler's depth and links). */
+  /** Record one page (a public signature kept from the original design, docs/crawling.md): `pageData` is kept with the result (the crawler's depth and links). */
   async addJobResult(jobId: string, pageData: Record<string, unknown>, result: PageResult): Promise<{ inserted: JobResult[]; job: CrawlJob }> {
     return this.addJobResults(jobId, [{ ...result, pageData }]);
   }
@@ -239,7 +239,7 @@ export class PersistentJobManager {
     return results;
   }
 
-  /** One page of a job's results from Postgres (seed 001's name), optionally of one status. */
+  /** One page of a job's results from whichever backend is configured (a public name kept from the original design, docs/crawling.md), optionally of one status. */
   getJobResultsFromSupabase(
     jobId: string,
     options: { status?: ResultStatus; afterId?: number; limit?: number } = {},

@@ -5,7 +5,7 @@
  * crash — leaves the target's live data exactly as it was: staged rows are dropped by
  * `transfer_import_abort` (or swept after a day when the process died).
  *
- * Conflict policies, when the target already has the customer (README "Moving a customer"):
+ * Conflict policies, when the target already has the customer (docs/transfer.md, "Conflict policies"):
  *   fail       (default) refuse; nothing changes
  *   skip       keep every existing row; add the file's rows that collide with none (a merge)
  *   overwrite  replace the customer's data on the target with the file's

@@ -1,5 +1,5 @@
 /**
- * Secrets never leave in an export (seed 004): a credential anywhere in a row — a crawl job's
+ * Secrets never leave in an export (docs/transfer.md): a credential anywhere in a row — a crawl job's
  * login, an API key in metadata, a column holding a password — is written as "[REDACTED]", decided
  * by the name of its key, at any depth of any column, so new columns and JSON shapes are covered
  * without an edit. The widget key (customers.public_key) is redacted unless explicitly included.

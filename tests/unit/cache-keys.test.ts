@@ -16,7 +16,7 @@ import {
 const SECOND = 1000;
 
 describe('cache keys', () => {
-  it('follow the patterns of seed 001 with their TTLs', () => {
+  it('follow the documented patterns with their TTLs (docs/cache.md)', () => {
     expect(crawlJobKey('job-123')).toEqual({ key: 'crawl:job:job-123', ttlMs: 3600 * SECOND });
     expect(crawlResultsKey('job-123')).toEqual({ key: 'crawl:results:job-123', ttlMs: 24 * 3600 * SECOND });
     expect(domainRateKey('Example.com')).toEqual({ key: 'rate:example.com', ttlMs: 60 * SECOND, limit: 60 });

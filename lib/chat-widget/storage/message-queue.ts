@@ -1,5 +1,5 @@
 /**
- * The widget's in-memory message queue (seed 001): messages in send order, one per key.
+ * The widget's in-memory message queue (docs/widget.md): messages in send order, one per key.
  * PersistentMessageQueue keeps it in step with durable browser storage.
  */
 

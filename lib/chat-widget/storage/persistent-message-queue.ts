@@ -1,5 +1,5 @@
 /**
- * PersistentMessageQueue (seed 001): the widget's outbox, which never loses a message the visitor
+ * PersistentMessageQueue (docs/widget.md): the widget's outbox, which never loses a message the visitor
  * typed and never delivers one twice.
  *
  * - Every message is written to durable browser storage (IndexedDB, else safeLocalStorage — see
