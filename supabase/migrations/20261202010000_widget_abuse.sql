@@ -3,8 +3,8 @@
 --   widget_customer   the customer of a public key with its plan's monthly message allowance, in
 --                     the one lookup the widget already makes (the per-address daily share,
 --                     lib/widget/limits.ts, is a share of that allowance)
---   queue_deliver     one item that cannot be delivered (a reply over messages.content's 10,000
---                     characters, say) fails alone instead of rolling back the whole batch
+--   (queue_deliver delivering each item alone, finding 6, is in 20261202060000_single_handoff.sql,
+--   which redefines that function once for both changes)
 
 -- widget_customer({ publicKey }) → customer + { monthlyMessageLimit: number | null } | null
 -- null limit: the plan is unlimited (or has no plan_limits row, where usage_consume refuses anyway).
@@ -15,64 +15,6 @@ as $$
     from public.customers c
     left join public.plan_limits l on l.plan = c.plan
    where c.public_key = $1 ->> 'publicKey'
-$$;
-
--- queue_deliver({ items: [{ id, reply?: { content, metadata? }, needsStaff? }] })
---   → { delivered: [id], failed: [{ id, error }] }
--- As in 20261122020000_message_queue_api.sql, except that each item is delivered in a
--- subtransaction of its own: an item the database refuses (a check constraint, a bad reply shape)
--- is rolled back alone and reported in `failed` (the caller records the failure with queue_fail),
--- while the batch's other items — any customer's — are delivered.
-create or replace function public.queue_deliver(jsonb) returns jsonb
-language plpgsql
-as $$
-declare
-  p alias for $1;
-  v_item record;
-  v_conversation uuid;
-  v_delivered uuid[] := '{}';
-  v_failed jsonb := '[]';
-begin
-  for v_item in
-    select q.*, x -> 'reply' as reply, coalesce((x ->> 'needsStaff')::boolean, false) as needs_staff
-      from jsonb_array_elements(private.arg(p, 'items', 'array')) x
-      join public.message_queue q on q.id = (x ->> 'id')::uuid
-     where q.status in ('pending', 'processing', 'completed')
-     order by q.position
-       for update of q
-  loop
-    begin
-      v_conversation := private.session_conversation(v_item.customer_id, v_item.session_id);
-      insert into public.messages (id, conversation_id, customer_id, role, content, client_message_id, position, metadata, created_at)
-      values (private.stable_uuid(format('message:%s:%s', v_conversation, v_item.client_message_id)),
-              v_conversation, v_item.customer_id, 'visitor', coalesce(v_item.message_data ->> 'text', ''),
-              v_item.client_message_id, v_item.position,
-              jsonb_build_object('queueId', v_item.id) || coalesce(v_item.message_data -> 'metadata', '{}'),
-              v_item.created_at)
-      on conflict (conversation_id, client_message_id) do nothing;
-      if jsonb_typeof(v_item.reply -> 'content') = 'string' then
-        insert into public.messages (id, conversation_id, customer_id, role, content, client_message_id, metadata)
-        values (private.stable_uuid(format('message:%s:reply:%s', v_conversation, v_item.client_message_id)),
-                v_conversation, v_item.customer_id, 'bot', v_item.reply ->> 'content',
-                'reply:' || v_item.client_message_id, coalesce(v_item.reply -> 'metadata', '{}'))
-        on conflict (conversation_id, client_message_id) do nothing;
-      end if;
-      update public.conversations c
-         set last_message_at = greatest(c.last_message_at, now()),
-             status = case when v_item.needs_staff and c.status = 'open' then 'needs_staff' else c.status end
-       where c.id = v_conversation;
-      update public.message_queue q
-         set status = 'completed', processed_at = now(), expires_at = now() + interval '24 hours',
-             locked_until = null, conversation_id = v_conversation, updated_at = now()
-       where q.id = v_item.id and q.status <> 'completed';
-      v_delivered := v_delivered || v_item.id;
-    exception when others then
-      v_failed := v_failed || jsonb_build_array(jsonb_build_object(
-        'id', v_item.id, 'error', format('[omniops] [queue] delivery refused (%s): %s', sqlstate, sqlerrm)));
-    end;
-  end loop;
-  return jsonb_build_object('delivered', to_jsonb(v_delivered), 'failed', v_failed);
-end
 $$;
 
 select private.restrict_public_functions();

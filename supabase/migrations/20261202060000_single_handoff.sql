@@ -11,8 +11,10 @@
 -- The conversation row is locked before its status is read, so two deliveries for the same
 -- conversation (the inline path and the queue worker) cannot both see `open` and both hand off.
 -- Replays stay idempotent: a repeated item finds its reply already there, or none due.
--- As in 20261202010000_widget_abuse.sql, each item is delivered in a subtransaction of its own, so
--- an item the database refuses fails alone and is reported in `failed`.
+-- And (issue 14, finding 6) each item is delivered in a subtransaction of its own: an item the
+-- database refuses (a reply over messages.content's 10,000 characters, a bad reply shape) is rolled
+-- back alone and reported in `failed` (the caller records it with queue_fail), while the batch's
+-- other items — any customer's — are delivered.
 
 -- queue_deliver({ items: [{ id, reply?: { content, metadata? }, needsStaff? }] })
 --   → { delivered: [id], failed: [{ id, error }] }
