@@ -138,4 +138,7 @@ end
 $$;
 comment on function public.crawl_job_claim(jsonb) is 'omniops:local';
 
+-- A resume reads the frontier now (crawl_job_frontier), never every recorded result.
+drop function public.crawl_job_recorded(jsonb);
+
 select private.restrict_public_functions();

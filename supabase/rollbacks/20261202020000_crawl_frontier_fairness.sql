@@ -7,6 +7,16 @@ drop function if exists private.crawl_frontier_add(text, jsonb);
 drop table if exists private.crawl_customer_turns;
 drop table if exists private.crawl_frontier;
 
+-- crawl_job_recorded({ jobId }) → [{ url, status, pageData }], as 20261122060000_crawl_jobs.sql defined it.
+create function public.crawl_job_recorded(jsonb) returns jsonb
+language sql stable
+as $$
+  select coalesce(jsonb_agg(jsonb_build_object('url', r.url, 'status', r.status, 'pageData', r.page_data)
+                            order by r.id), '[]')
+    from public.scrape_job_results r
+   where r.job_id = $1 ->> 'jobId'
+$$;
+
 create or replace function public.crawl_job_claim(jsonb) returns jsonb
 language plpgsql
 as $$
