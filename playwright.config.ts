@@ -56,7 +56,9 @@ function npmStart(listenPort: number, appDataDir: string, env: Record<string, st
     // The first run builds the app (once per run, not per test).
     timeout: 600_000,
     reuseExistingServer: false,
-    stdout: 'pipe' as const,
+    // The apps' info lines (start-up banner, cron runs) are not shown: a passing run prints no
+    // log lines. Their warnings and errors (stderr) are, with the failing test they explain.
+    stdout: 'ignore' as const,
     stderr: 'pipe' as const,
     env: {
       PORT: String(listenPort),
