@@ -282,7 +282,10 @@ describe('PersistentMessageQueue', () => {
 
   it('wakes up from a backoff wait when told the network is back', async () => {
     const realSleeps: number[] = [];
-    const { queue } = setup({ now: Date.now, sleep: realSleep(realSleeps) });
+    // The clock stands still: the queue reads it when it schedules the retry and again when it
+    // computes the wait, and a real clock could move a millisecond in between (a 999 ms wait).
+    // Only the sleep is real, so that wake() has a wait to cut short.
+    const { queue } = setup({ now: () => 1_700_000_000_000, sleep: realSleep(realSleeps) });
     await queue.enqueue(message(1));
     const srv = server(['retry']);
     const round = queue.replayWithPersistence(srv.send);
