@@ -1,0 +1,29 @@
+// @ts-check
+/**
+ * Mutation testing (docs/testing.md, "Mutation testing"): the base options of every Stryker run.
+ * `npm run test:mutation` (scripts/mutation.ts) runs Stryker once per module of MODULES below, each
+ * with only the test files that guard it, and sums up the scores. Running `npx stryker run` on this
+ * file alone mutates nothing (`mutate` is set per module).
+ *
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+const config = {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.config.ts', related: false },
+  plugins: ['@stryker-mutator/vitest-runner'],
+  // Only the tests that cover a mutant run for it.
+  coverageAnalysis: 'perTest',
+  // The machine is small and shared: one test process at a time.
+  concurrency: 1,
+  // Integration tests open databases; a mutant that makes one hang is a timeout (counted as killed).
+  timeoutMS: 60_000,
+  mutate: [],
+  reporters: ['clear-text', 'progress', 'json'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+  // The sandbox needs the sources, tests, migrations and configs, not the build output.
+  ignorePatterns: ['.next', '.data', 'coverage', 'reports', 'test-results', 'playwright-report', 'bench/results', '.scratch'],
+  thresholds: { high: 85, low: 70 },
+};
+
+export default config;
