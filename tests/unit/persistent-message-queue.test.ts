@@ -255,6 +255,64 @@ describe('PersistentMessageQueue', () => {
     expect((await first).sent).toBe(1);
   });
 
+  it('loads only well-formed entries of this version from storage, in send order across tabs', async () => {
+    const backing = new TestStorage();
+    const prefix = 'omniops:outbox:v1:cust:sess:';
+    const valid = (n: number, seq: number) => ({ v: 1, message: message(n), seq, status: 'queued', attempts: 0, nextAttemptAt: 0 });
+    // Another tab (its own clock) stored m-2 before m-3 was enqueued here, and m-1 earliest.
+    backing.setItem(`${prefix}m-3`, JSON.stringify(valid(3, 3_000)));
+    backing.setItem(`${prefix}m-1`, JSON.stringify(valid(1, 1_000)));
+    backing.setItem(`${prefix}m-2`, JSON.stringify(valid(2, 2_000)));
+    const broken: [string, unknown][] = [
+      ['not-json', '{'],
+      ['v2', { ...valid(10, 10), v: 2 }],
+      ['null-message', { ...valid(11, 11), message: null }],
+      ['not-chat', { ...valid(12, 12), message: { ...message(12), type: 'typing' } }],
+      ['no-key', { ...valid(13, 13), message: { ...message(13), key: 13 } }],
+      ['no-value', { ...valid(14, 14), message: { ...message(14), value: null } }],
+      ['no-timestamp', { ...valid(15, 15), message: { ...message(15), timestamp: 'now' } }],
+      ['no-seq', { ...valid(16, 16), seq: '16' }],
+    ];
+    for (const [key, value] of broken) backing.setItem(`${prefix}${key}`, typeof value === 'string' ? value : JSON.stringify(value));
+    backing.setItem('omniops:outbox:v1:cust:other-session:m-9', JSON.stringify(valid(9, 9)));
+    const { queue } = setup({}, backing);
+    expect((await queue.loadPersistedMessages()).map((m) => m.key)).toEqual(['m-1', 'm-2', 'm-3']);
+    const srv = server();
+    await queue.replayWithPersistence(srv.send);
+    expect(srv.received.flat()).toEqual(['m-1', 'm-2', 'm-3']);
+  });
+
+  it('queues again only the rejected messages asked for, and stores that', async () => {
+    const backing = new TestStorage();
+    const { queue } = setup({ batchSize: 1 }, backing);
+    await queue.enqueue(message(1));
+    await queue.enqueue(message(2));
+    await queue.enqueue(message(3));
+    await queue.replayWithPersistence(server(['reject', 'reject', 'ok']).send);
+    expect(queue.entries().map((e) => [e.message.key, e.status])).toEqual([['m-1', 'rejected'], ['m-2', 'rejected']]);
+    await queue.retry(['m-2']);
+    expect(queue.entries().map((e) => [e.message.key, e.status, e.attempts])).toEqual([['m-1', 'rejected', 0], ['m-2', 'queued', 0]]);
+    // What a reload finds: the retry was stored, not only made in memory.
+    const reloaded = setup({}, backing).queue;
+    await reloaded.loadPersistedMessages();
+    expect(reloaded.entries().map((e) => [e.message.key, e.status])).toEqual([['m-1', 'rejected'], ['m-2', 'queued']]);
+  });
+
+  it('takes a lease that expired without Web Locks, and gives its own back after the round', async () => {
+    const backing = new TestStorage();
+    const { queue, clock: c } = setup({ locks: null }, backing);
+    const leaseKey = 'omniops:lease:v1:cust:sess';
+    await queue.enqueue(message(1));
+    backing.setItem(leaseKey, JSON.stringify({ owner: 'another-tab', expires: c.now() }));
+    expect(await queue.replayWithPersistence(server().send)).toMatchObject({ sent: 1 });
+    expect(backing.getItem(leaseKey)).toBeNull();
+    // A lease another tab still holds is left alone.
+    await queue.enqueue(message(2));
+    backing.setItem(leaseKey, JSON.stringify({ owner: 'another-tab', expires: c.now() + 1 }));
+    expect(await queue.replayWithPersistence(server().send)).toEqual({ sent: 0, rejected: 0, stoppedBecause: 'locked' });
+    expect(JSON.parse(backing.getItem(leaseKey)!)).toMatchObject({ owner: 'another-tab' });
+  });
+
   it('keeps messages in memory, and says so, when storage is unavailable', async () => {
     const blocked = new TestStorage();
     blocked.blocked = true;
