@@ -26,7 +26,7 @@ export function mutationModules(): MutationModule[] {
     {
       name: 'chat-widget',
       mutate: ['lib/chat-widget/**/*.ts'],
-      testFiles: ['tests/unit/persistent-message-queue.test.ts', 'tests/unit/transport.test.ts'],
+      testFiles: ['tests/unit/persistent-message-queue.test.ts', 'tests/unit/transport.test.ts', 'tests/unit/outbox-store.test.ts'],
     },
     {
       name: 'cache',
