@@ -313,6 +313,37 @@ describe('PersistentMessageQueue', () => {
     expect(JSON.parse(backing.getItem(leaseKey)!)).toMatchObject({ owner: 'another-tab' });
   });
 
+  it('tells its listener every change of the outbox', async () => {
+    const seen: string[][] = [];
+    const { queue } = setup({ batchSize: 1, onChange: (entries) => seen.push(entries.map((e) => `${e.message.key}:${e.status}`)) });
+    await queue.enqueue(message(1));
+    await queue.enqueue(message(2));
+    expect(seen).toEqual([['m-1:queued'], ['m-1:queued', 'm-2:queued']]);
+    seen.length = 0;
+    await queue.replayWithPersistence(server(['reject', 'ok']).send);
+    expect(seen.at(-1)).toEqual(['m-1:rejected']);
+    expect(seen).toContainEqual(['m-1:sending', 'm-2:queued']);
+    seen.length = 0;
+    await queue.retry();
+    expect(seen).toEqual([['m-1:queued']]);
+  });
+
+  it('stops a round when told to, keeping what is queued', async () => {
+    const { queue } = setup();
+    await queue.enqueue(message(1));
+    let calls = 0;
+    const round = queue.replayWithPersistence(async () => {
+      calls++;
+      queue.stop(); // while the first batch is in flight: its answer still counts
+      return { kind: 'retry', error: 'HTTP 503' };
+    });
+    expect(await round).toEqual({ sent: 0, rejected: 0, stoppedBecause: 'stopped' });
+    expect(calls).toBe(1);
+    expect(queue.entries().map((e) => [e.message.key, e.status, e.attempts])).toEqual([['m-1', 'queued', 1]]);
+    // The next round starts afresh.
+    expect(await queue.replayWithPersistence(server().send)).toMatchObject({ sent: 1, stoppedBecause: 'empty' });
+  });
+
   it('keeps messages in memory, and says so, when storage is unavailable', async () => {
     const blocked = new TestStorage();
     blocked.blocked = true;
