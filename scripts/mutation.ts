@@ -4,13 +4,16 @@
  * holds the shared options), then the score per module and overall. With --incremental each module
  * reuses its previous results (reports/mutation/<module>.incremental.json) and tests only mutants in
  * changed code or covered by changed tests. Reports: reports/mutation/<module>.json.
+ * `npm run test:mutation -- sql` runs the SQL mutants of scripts/mutation-sql.ts instead.
  */
 import path from 'node:path';
 import { Stryker } from '@stryker-mutator/core';
 import type { MutantResult, PartialStrykerOptions } from '@stryker-mutator/api/core';
 import { mutationModules } from './mutation-modules';
+import { runSqlMutants } from './mutation-sql';
 
 const args = process.argv.slice(2);
+if (args[0] === 'sql') process.exit(runSqlMutants() ? 0 : 1);
 const incremental = args.includes('--incremental');
 const names = args.filter((a) => !a.startsWith('--'));
 const modules = mutationModules().filter((m) => names.length === 0 || names.includes(m.name));
