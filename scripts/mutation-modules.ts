@@ -33,6 +33,7 @@ export function mutationModules(): MutationModule[] {
       mutate: ['lib/cache/rate-limit.ts', 'lib/cache/memory.ts', 'lib/cache/fallback.ts'],
       testFiles: [
         'tests/unit/rate-limit.test.ts',
+        'tests/unit/cache-circuit.test.ts',
         'tests/unit/cache-memory.test.ts',
         'tests/integration/cache-contract.test.ts',
         'tests/integration/cache-fallback.test.ts',
