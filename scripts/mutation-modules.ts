@@ -48,7 +48,7 @@ export function mutationModules(): MutationModule[] {
       name: 'widget-auth',
       // originOf … authorizeWidget: the request's origins, the embedding origin and the key check.
       mutate: [linesOf('lib/widget/index.ts', /^function originOf\(/, /^export async function authorizeWidget\(/)],
-      testFiles: ['tests/integration/widget.test.ts', 'tests/security/widget-leaks.test.ts'],
+      testFiles: ['tests/unit/widget-auth.test.ts', 'tests/integration/widget.test.ts', 'tests/security/widget-leaks.test.ts'],
     },
     {
       name: 'transfer',
