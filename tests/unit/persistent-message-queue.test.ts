@@ -282,6 +282,22 @@ describe('PersistentMessageQueue', () => {
     expect(srv.received.flat()).toEqual(['m-1', 'm-2', 'm-3']);
   });
 
+  it('sends again a message stored as sending (its tab died mid-request), and keeps one another tab set aside', async () => {
+    const backing = new TestStorage();
+    const prefix = 'omniops:outbox:v1:cust:sess:';
+    const stored = (n: number, status: string, attempts: number) =>
+      JSON.stringify({ v: 1, message: message(n), seq: n, status, attempts, nextAttemptAt: 0, error: status === 'rejected' ? 'no' : undefined });
+    backing.setItem(`${prefix}m-1`, stored(1, 'sending', 3));
+    backing.setItem(`${prefix}m-2`, stored(2, 'rejected', 1));
+    const { queue } = setup({}, backing);
+    await queue.ready();
+    const srv = server();
+    // Not a page load (no new round): the interrupted send is queued again, the rejection stays.
+    await queue.replayWithPersistence(srv.send);
+    expect(srv.received).toEqual([['m-1']]);
+    expect(queue.entries().map((e) => [e.message.key, e.status])).toEqual([['m-2', 'rejected']]);
+  });
+
   it('queues again only the rejected messages asked for, and stores that', async () => {
     const backing = new TestStorage();
     const { queue } = setup({ batchSize: 1 }, backing);
