@@ -60,10 +60,14 @@ function newDir(): string {
 }
 
 /** A serving Db as resolveDb builds it, with the probe left to the test (recover()). */
-async function fallbackDb(dir: string, primary: Db = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, max: 4, fetchTypes: false })) {
+async function fallbackDb(
+  dir: string,
+  primary: Db = new PostgresDb(proxiedUrl, { connectTimeoutMs: 500, max: 4, fetchTypes: false }),
+  openFallback: () => Promise<Db> = () => openMigratedPglite(dir),
+) {
   const db = new FallbackDb({
     primary,
-    openFallback: () => openMigratedPglite(dir),
+    openFallback,
     probeIntervalMs: 3_600_000,
     pingTimeoutMs: 1000,
     replayBatch: 5,
@@ -217,6 +221,52 @@ describe('outage fallback', () => {
     } finally {
       await pg.db.admin.query(`update plan_limits set messages = 1000 where plan = 'free'`);
     }
+  });
+
+  it('replays a journaled write still running on the fallback when the replay reaches its last stretch', async () => {
+    // The fallback's journal_exec for one write is held until the replay has read an empty journal
+    // (its first pass is done), so the write lands in the journal while recover() waits at its
+    // gate: only the final replay (after in-flight calls finish) can hand it to the primary.
+    let armed = false;
+    let holding: Promise<void> | undefined;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let replayReadEmpty = false;
+    const dir = newDir();
+    const openFallback = async (): Promise<Db> => {
+      const real = await openMigratedPglite(dir);
+      const rpc = async <T,>(fn: string, args?: object): Promise<T> => {
+        if (fn === 'journal_exec' && armed && !holding) {
+          holding = held;
+          await held;
+        }
+        const result = await real.rpc<T>(fn, args);
+        if (fn === 'journal_pending' && holding && Array.isArray(result) && result.length === 0 && !replayReadEmpty) {
+          replayReadEmpty = true;
+          setTimeout(release, 50); // after the first pass returns and the gate closes
+        }
+        return result;
+      };
+      return new Proxy(real, { get: (target, key) => (key === 'rpc' ? rpc : Reflect.get(target, key, target)) });
+    };
+    const db = await fallbackDb(dir, undefined, openFallback);
+    const customer = await shop(db);
+    await db.refreshCustomerCopy();
+    const sessionId = `last-${crypto.randomBytes(6).toString('hex')}`;
+
+    await proxy.cut();
+    await send(db, customer, sessionId, 'before');
+    expect((await db.status()).fallbackActive).toBe(true);
+    armed = true;
+    const late = send(db, customer, sessionId, 'in-flight');
+    await expect.poll(() => holding !== undefined).toBe(true);
+
+    await proxy.restore();
+    expect(await db.recover()).toBe(true);
+    await late;
+    expect(replayReadEmpty).toBe(true); // the write was held past the first pass
+    expect(await db.status()).toMatchObject({ fallbackActive: false, journalPending: 0, journalFailed: 0 });
+    expect((await onPrimary(sessionId)).queue).toEqual(['before', 'in-flight']);
   });
 
   it('resumes an interrupted replay after a restart, without duplicates', async () => {

@@ -151,8 +151,24 @@ describe.each(sqlBackendKinds)('message queue on %s', (kind) => {
     const [retried] = await retryMessages(db, [id], customerId);
     expect(retried).toMatchObject({ status: 'pending', retryCount: 0 });
     expect((await claimMessages(db, { ids: [id] }))[0]?.id).toBe(id);
-    // Retrying a message that is not dead is a no-op; so is another tenant's.
+    // Retrying a message that is not dead is a no-op.
     expect(await retryMessages(db, [id], customerId)).toEqual([]);
+
+    // So is retrying another tenant's dead letter in this customer's name: it stays dead until its
+    // own customer (or the operator, without a customer) retries it.
+    const other = await newCustomer(db);
+    const theirs = (await enqueueMessages(db, { customerId: other, sessionId: session(), messages: texts(1, 'theirs') })).messages[0]!.id;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await makeDue(admin, [theirs]);
+      expect((await claimMessages(db, { ids: [theirs] }))[0]?.id).toBe(theirs);
+      await failMessages(db, [{ id: theirs, error: `boom ${attempt}` }]);
+    }
+    const deadStatus = async () =>
+      (await admin.query<{ status: string }>('select status from message_queue where id = $1', [theirs]))[0]?.status;
+    expect(await deadStatus()).toBe('failed');
+    expect(await retryMessages(db, [theirs], customerId)).toEqual([]);
+    expect(await deadStatus()).toBe('failed');
+    expect(await retryMessages(db, [theirs], other)).toMatchObject([{ id: theirs, customerId: other, status: 'pending' }]);
   });
 
   it('dead-letters a message whose claims keep expiring', async () => {
@@ -295,6 +311,21 @@ describe('message queue on postgres, concurrently', () => {
     );
     expect(seen).toHaveLength(total);
     expect(new Set(seen).size).toBe(total);
+  });
+
+  it('skips messages another transaction holds locked instead of waiting for it', async () => {
+    const { messages } = await enqueueMessages(pg.db, { customerId, sessionId: session(), messages: texts(3, 'locked') });
+    const ids = messages.map((m) => m.id);
+    let claim: Promise<string[]> | undefined;
+    await pg.db.admin.transaction(async (tx) => {
+      // Another worker's transaction (a claim or delivery in progress) holds the first row.
+      await tx.query('select id from message_queue where id = $1 for update', [ids[0]]);
+      claim = claimMessages(pg.db, { ids }).then((batch) => batch.map((m) => m.id));
+      const waited = new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 3000).unref());
+      // Inside the transaction: a claim that waits for the lock cannot return before it ends.
+      expect(await Promise.race([claim, waited])).toEqual(ids.slice(1));
+    });
+    await claim;
   });
 
   it('stores one row for duplicate enqueues racing each other', async () => {

@@ -13,6 +13,7 @@ import { SupabaseDb } from '@/lib/db/supabase';
 import type { Db } from '@/lib/db/types';
 import { digestCustomer, exportToFile } from '@/lib/transfer/export';
 import { importFile } from '@/lib/transfer/import';
+import { verifyFile } from '@/lib/transfer/read';
 import { migrateCustomer, rollbackFromBackup } from '@/lib/transfer/migrate';
 import { REDACTED } from '@/lib/transfer/sanitize';
 import { migratedPostgres, sqlBackends, type SqlBackend } from '../support/databases';
@@ -149,6 +150,31 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
       expect(n).toBe(0); // refused before an import was even begun
     } finally {
       await target.dispose();
+    }
+  });
+
+  it('refuses, by the whole-file checksum, a header changed to another valid value, two rows swapped and the last row dropped', async () => {
+    // Each change leaves every line well-formed and the data checksums intact (the header is not
+    // in them, the table digests do not depend on row order) or only them: only fileSha256 tells.
+    const original = fs.readFileSync(file('pglite.ndjson'), 'utf8');
+    await expect(verifyFile(file('pglite.ndjson'))).resolves.toBeDefined();
+    const lines = original.split('\n');
+    const footerAt = lines.findIndex((l) => l.startsWith('{"type":"footer"'));
+    const messageRows = lines.flatMap((l, i) => (l.startsWith('{"type":"row","table":"messages"') ? [i] : []));
+    const secrets = /"secrets":"(included|redacted)"/.exec(lines[0]!)?.[1];
+    expect(secrets).toBeDefined();
+    expect(messageRows.length).toBeGreaterThan(1);
+    const variants: Record<string, string[]> = {
+      'header-secrets': [lines[0]!.replace(`"secrets":"${secrets}"`, `"secrets":"${secrets === 'redacted' ? 'included' : 'redacted'}"`), ...lines.slice(1)],
+      'rows-swapped': lines.map((l, i) => (i === messageRows[0] ? lines[messageRows[1]!]! : i === messageRows[1] ? lines[messageRows[0]!]! : l)),
+      'last-row-dropped': lines.filter((_, i) => i !== footerAt - 1),
+    };
+    for (const [name, changed] of Object.entries(variants)) {
+      expect(changed.join('\n')).not.toBe(original);
+      fs.writeFileSync(file(`${name}.ndjson`), changed.join('\n'));
+      const error = await transferFailure(verifyFile(file(`${name}.ndjson`)));
+      expect({ name, code: error.code }).toEqual({ name, code: 'checksum' });
+      expect(error.message).toMatch(/checksum mismatch: the file's content is not what was exported/);
     }
   });
 

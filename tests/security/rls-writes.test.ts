@@ -160,6 +160,29 @@ describe.each(sqlBackendKinds)('what a JWT can write on %s', (kind) => {
       expect(refused.length).toBe(tables.length * 4 * CLIENT_ROLES.length);
     });
 
+    it('a member of one customer can write nothing into another customer, table by table', async () => {
+      // Each insert is complete (positions given, so no sequence privilege is needed): only the
+      // grants and policies of the table itself can refuse it.
+      const { customer: { id: other } } = await backend.db.rpc<{ customer: { id: string } }>('customers_create', { name: 'Other tenant' });
+      const [{ id: theirConversation }] = (await admin.query<{ id: string }>(
+        `insert into conversations (customer_id, session_id) values ($1, 'theirs') returning id`,
+        [other],
+      )) as [{ id: string }];
+      const writes: [string, string, unknown[]][] = [
+        ['messages', `insert into messages (conversation_id, customer_id, role, content, position) values ($1, $2, 'bot', 'wire the money', 900000001)`, [theirConversation, other]],
+        ['conversations', `insert into conversations (customer_id, session_id) values ($1, 'planted')`, [other]],
+        ['message_queue', `insert into message_queue (customer_id, session_id, client_message_id, message_data, position) values ($1, 'theirs', 'x', '{"text":"x"}', 900000002)`, [other]],
+        ['scrape_jobs', `insert into scrape_jobs (job_id, customer_id, domain) values ('their-job', $1, 'example.com')`, [other]],
+        ['scraped_pages', `insert into scraped_pages (customer_id, url, content, content_hash) values ($1, 'https://example.com/y', 'lies', 'y')`, [other]],
+        ['customer_members', `insert into customer_members (customer_id, user_id, role) values ($1, $2, 'owner')`, [other, owner]],
+        ['usage', `update usage set messages = 0 where customer_id = $1`, [other]],
+        ['customers', `update customers set allowed_origins = '{https://evil.example}' where id = $1`, [other]],
+      ];
+      const states: Record<string, string> = {};
+      for (const [table, sql, params] of writes) states[table] = await sqlStateOf(admin, 'authenticated', claims(), sql, params);
+      expect(states).toEqual(Object.fromEntries(writes.map(([table]) => [table, '42501'])));
+    });
+
     it('reading stays as before: the member sees their customer’s rows', async () => {
       const seen = await asRole(admin, 'authenticated', claims(), (tx) =>
         tx.query<{ n: number }>(`select (select count(*) from messages)::int + (select count(*) from scraped_pages)::int as n`),

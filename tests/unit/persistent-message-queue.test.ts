@@ -255,6 +255,111 @@ describe('PersistentMessageQueue', () => {
     expect((await first).sent).toBe(1);
   });
 
+  it('loads only well-formed entries of this version from storage, in send order across tabs', async () => {
+    const backing = new TestStorage();
+    const prefix = 'omniops:outbox:v1:cust:sess:';
+    const valid = (n: number, seq: number) => ({ v: 1, message: message(n), seq, status: 'queued', attempts: 0, nextAttemptAt: 0 });
+    // Another tab (its own clock) stored m-2 before m-3 was enqueued here, and m-1 earliest.
+    backing.setItem(`${prefix}m-3`, JSON.stringify(valid(3, 3_000)));
+    backing.setItem(`${prefix}m-1`, JSON.stringify(valid(1, 1_000)));
+    backing.setItem(`${prefix}m-2`, JSON.stringify(valid(2, 2_000)));
+    const broken: [string, unknown][] = [
+      ['not-json', '{'],
+      ['v2', { ...valid(10, 10), v: 2 }],
+      ['null-message', { ...valid(11, 11), message: null }],
+      ['not-chat', { ...valid(12, 12), message: { ...message(12), type: 'typing' } }],
+      ['no-key', { ...valid(13, 13), message: { ...message(13), key: 13 } }],
+      ['no-value', { ...valid(14, 14), message: { ...message(14), value: null } }],
+      ['no-timestamp', { ...valid(15, 15), message: { ...message(15), timestamp: 'now' } }],
+      ['no-seq', { ...valid(16, 16), seq: '16' }],
+    ];
+    for (const [key, value] of broken) backing.setItem(`${prefix}${key}`, typeof value === 'string' ? value : JSON.stringify(value));
+    backing.setItem('omniops:outbox:v1:cust:other-session:m-9', JSON.stringify(valid(9, 9)));
+    const { queue } = setup({}, backing);
+    expect((await queue.loadPersistedMessages()).map((m) => m.key)).toEqual(['m-1', 'm-2', 'm-3']);
+    const srv = server();
+    await queue.replayWithPersistence(srv.send);
+    expect(srv.received.flat()).toEqual(['m-1', 'm-2', 'm-3']);
+  });
+
+  it('sends again a message stored as sending (its tab died mid-request), and keeps one another tab set aside', async () => {
+    const backing = new TestStorage();
+    const prefix = 'omniops:outbox:v1:cust:sess:';
+    const stored = (n: number, status: string, attempts: number) =>
+      JSON.stringify({ v: 1, message: message(n), seq: n, status, attempts, nextAttemptAt: 0, error: status === 'rejected' ? 'no' : undefined });
+    backing.setItem(`${prefix}m-1`, stored(1, 'sending', 3));
+    backing.setItem(`${prefix}m-2`, stored(2, 'rejected', 1));
+    const { queue } = setup({}, backing);
+    await queue.ready();
+    const srv = server();
+    // Not a page load (no new round): the interrupted send is queued again, the rejection stays.
+    await queue.replayWithPersistence(srv.send);
+    expect(srv.received).toEqual([['m-1']]);
+    expect(queue.entries().map((e) => [e.message.key, e.status])).toEqual([['m-2', 'rejected']]);
+  });
+
+  it('queues again only the rejected messages asked for, and stores that', async () => {
+    const backing = new TestStorage();
+    const { queue } = setup({ batchSize: 1 }, backing);
+    await queue.enqueue(message(1));
+    await queue.enqueue(message(2));
+    await queue.enqueue(message(3));
+    await queue.replayWithPersistence(server(['reject', 'reject', 'ok']).send);
+    expect(queue.entries().map((e) => [e.message.key, e.status])).toEqual([['m-1', 'rejected'], ['m-2', 'rejected']]);
+    await queue.retry(['m-2']);
+    expect(queue.entries().map((e) => [e.message.key, e.status, e.attempts])).toEqual([['m-1', 'rejected', 0], ['m-2', 'queued', 0]]);
+    // What a reload finds: the retry was stored, not only made in memory.
+    const reloaded = setup({}, backing).queue;
+    await reloaded.loadPersistedMessages();
+    expect(reloaded.entries().map((e) => [e.message.key, e.status])).toEqual([['m-1', 'rejected'], ['m-2', 'queued']]);
+  });
+
+  it('takes a lease that expired without Web Locks, and gives its own back after the round', async () => {
+    const backing = new TestStorage();
+    const { queue, clock: c } = setup({ locks: null }, backing);
+    const leaseKey = 'omniops:lease:v1:cust:sess';
+    await queue.enqueue(message(1));
+    backing.setItem(leaseKey, JSON.stringify({ owner: 'another-tab', expires: c.now() }));
+    expect(await queue.replayWithPersistence(server().send)).toMatchObject({ sent: 1 });
+    expect(backing.getItem(leaseKey)).toBeNull();
+    // A lease another tab still holds is left alone.
+    await queue.enqueue(message(2));
+    backing.setItem(leaseKey, JSON.stringify({ owner: 'another-tab', expires: c.now() + 1 }));
+    expect(await queue.replayWithPersistence(server().send)).toEqual({ sent: 0, rejected: 0, stoppedBecause: 'locked' });
+    expect(JSON.parse(backing.getItem(leaseKey)!)).toMatchObject({ owner: 'another-tab' });
+  });
+
+  it('tells its listener every change of the outbox', async () => {
+    const seen: string[][] = [];
+    const { queue } = setup({ batchSize: 1, onChange: (entries) => seen.push(entries.map((e) => `${e.message.key}:${e.status}`)) });
+    await queue.enqueue(message(1));
+    await queue.enqueue(message(2));
+    expect(seen).toEqual([['m-1:queued'], ['m-1:queued', 'm-2:queued']]);
+    seen.length = 0;
+    await queue.replayWithPersistence(server(['reject', 'ok']).send);
+    expect(seen.at(-1)).toEqual(['m-1:rejected']);
+    expect(seen).toContainEqual(['m-1:sending', 'm-2:queued']);
+    seen.length = 0;
+    await queue.retry();
+    expect(seen).toEqual([['m-1:queued']]);
+  });
+
+  it('stops a round when told to, keeping what is queued', async () => {
+    const { queue } = setup();
+    await queue.enqueue(message(1));
+    let calls = 0;
+    const round = queue.replayWithPersistence(async () => {
+      calls++;
+      queue.stop(); // while the first batch is in flight: its answer still counts
+      return { kind: 'retry', error: 'HTTP 503' };
+    });
+    expect(await round).toEqual({ sent: 0, rejected: 0, stoppedBecause: 'stopped' });
+    expect(calls).toBe(1);
+    expect(queue.entries().map((e) => [e.message.key, e.status, e.attempts])).toEqual([['m-1', 'queued', 1]]);
+    // The next round starts afresh.
+    expect(await queue.replayWithPersistence(server().send)).toMatchObject({ sent: 1, stoppedBecause: 'empty' });
+  });
+
   it('keeps messages in memory, and says so, when storage is unavailable', async () => {
     const blocked = new TestStorage();
     blocked.blocked = true;
@@ -282,7 +387,10 @@ describe('PersistentMessageQueue', () => {
 
   it('wakes up from a backoff wait when told the network is back', async () => {
     const realSleeps: number[] = [];
-    const { queue } = setup({ now: Date.now, sleep: realSleep(realSleeps) });
+    // The clock stands still: the queue reads it when it schedules the retry and again when it
+    // computes the wait, and a real clock could move a millisecond in between (a 999 ms wait).
+    // Only the sleep is real, so that wake() has a wait to cut short.
+    const { queue } = setup({ now: () => 1_700_000_000_000, sleep: realSleep(realSleeps) });
     await queue.enqueue(message(1));
     const srv = server(['retry']);
     const round = queue.replayWithPersistence(srv.send);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@/lib/cache/memory';
-import { checkRateLimit, enforceRateLimits, tooManyRequests } from '@/lib/cache/rate-limit';
+import { checkRateLimit, enforceRateLimits, rateLimitHeaders, tooManyRequests } from '@/lib/cache/rate-limit';
 import { errorResponse, type HttpError } from '@/lib/http';
 
 const now = () => 1_000_000;
@@ -27,6 +27,12 @@ describe('rate limiter', () => {
     expect(response.headers.get('retry-after')).toBe('13');
     expect(response.headers.get('ratelimit-limit')).toBe('20');
     expect(response.headers.get('ratelimit-remaining')).toBe('0');
+    expect(response.headers.get('ratelimit-reset')).toBe('13');
+    expect(rateLimitHeaders({ allowed: true, remaining: 4, resetAt: now() - 5_000, limit: 5 }, now())).toEqual({
+      'RateLimit-Limit': '5',
+      'RateLimit-Remaining': '4',
+      'RateLimit-Reset': '0', // a window already over resets now, never in the past
+    });
     expect(await response.json()).toEqual({ error: { code: 'rate_limited', message: 'rate limit exceeded: retry in 13 s' } });
     // Never "retry in 0 s".
     expect(tooManyRequests({ allowed: false, remaining: 0, used: 2, resetAt: now() + 10, limit: 1 }, now()).headers['Retry-After']).toBe('1');
@@ -41,6 +47,9 @@ describe('rate limiter', () => {
     expect(refused).toMatchObject({ status: 429, code: 'rate_limited' });
     expect((refused as HttpError).headers['Retry-After']).toMatch(/^\d+$/);
     expect(Number((refused as HttpError).headers['Retry-After'])).toBeGreaterThan(50);
+    // The longest refusal wins whichever rule comes first.
+    const again = await enforceRateLimits(cache, [ip, session], now).catch((error: unknown) => error as HttpError);
+    expect(Number((again as HttpError).headers['Retry-After'])).toBeGreaterThan(50);
   });
 
   it('charges a hit’s cost (messages, not requests) and gives a refused charge back', async () => {

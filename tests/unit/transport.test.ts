@@ -7,14 +7,14 @@ import { createWidgetApi, retryAfterMs } from '@/lib/chat-widget/transport';
 let answer: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 let server: http.Server;
 let baseUrl: string;
-const received: { headers: http.IncomingHttpHeaders; body: unknown }[] = [];
+const received: { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: unknown }[] = [];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: body ? JSON.parse(body) : null });
+      received.push({ method: req.method, url: req.url, headers: req.headers, body: body ? JSON.parse(body) : null });
       answer(req, res, body);
     });
   });
@@ -38,6 +38,8 @@ describe('widget transport', () => {
     answer = (_req, res) => json(res, 200, { messages: [{ clientMessageId: 'k1', status: 'completed', position: 1 }] });
     expect(await api().send('session-1', messages)).toEqual({ kind: 'ok', acknowledged: ['k1'] });
     const last = received.at(-1)!;
+    expect(last).toMatchObject({ method: 'POST', url: '/api/widget/messages' });
+    expect(last.headers['content-type']).toBe('application/json');
     expect(last.headers['x-omniops-host-origin']).toBe('https://shop.example');
     expect(last.body).toEqual({
       key: 'pk_test',
@@ -77,6 +79,30 @@ describe('widget transport', () => {
     await expect(api().session(null)).rejects.toMatchObject({ status: 403, code: 'origin_not_allowed', message: 'not allowed here' });
   });
 
+  it('starts a session (new or resumed) and polls it, returning the server’s JSON', async () => {
+    answer = (_req, res) => json(res, 200, { sessionId: 'session-9', messages: [] });
+    expect(await api().session(null)).toEqual({ sessionId: 'session-9', messages: [] });
+    expect(received.at(-1)).toMatchObject({ method: 'POST', url: '/api/widget/session', body: { key: 'pk_test' } });
+    await api().session('session-9');
+    expect(received.at(-1)).toMatchObject({ method: 'POST', url: '/api/widget/session', body: { key: 'pk_test', sessionId: 'session-9' } });
+
+    answer = (_req, res) => json(res, 200, { messages: [{ position: 8 }] });
+    expect(await api().poll('session-9', 7)).toEqual({ messages: [{ position: 8 }] });
+    const polled = received.at(-1)!;
+    expect(polled.method).toBe('GET');
+    expect(Object.fromEntries(new URL(polled.url!, baseUrl).searchParams)).toEqual({ key: 'pk_test', sessionId: 'session-9', after: '7' });
+    expect(new URL(polled.url!, baseUrl).pathname).toBe('/api/widget/messages');
+  });
+
+  it('reports a refusal whose body is not JSON by its status', async () => {
+    answer = (_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<h1>Bad gateway</h1>');
+    };
+    await expect(api().poll('s', 0)).rejects.toMatchObject({ name: 'WidgetApiError', status: 502, code: 'http_error', message: 'HTTP 502' });
+    expect(await api().send('s', messages)).toEqual({ kind: 'retry', error: 'HTTP 502', retryAfterMs: undefined });
+  });
+
   it('parses Retry-After as seconds or a date', () => {
     const now = Date.parse('2026-11-22T10:00:00Z');
     expect(retryAfterMs('7', now)).toBe(7000);
@@ -84,5 +110,9 @@ describe('widget transport', () => {
     expect(retryAfterMs('soon', now)).toBeUndefined();
     expect(retryAfterMs(null, now)).toBeUndefined();
     expect(retryAfterMs('999999', now)).toBe(3_600_000);
+    // A negative delay is no delay (and never a negative wait); a past date is no delay either.
+    expect(retryAfterMs('-5', now)).toBe(0);
+    expect(retryAfterMs('Sun, 22 Nov 2026 09:59:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('0', now)).toBe(0);
   });
 });
