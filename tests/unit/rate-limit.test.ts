@@ -28,7 +28,7 @@ describe('rate limiter', () => {
     expect(response.headers.get('ratelimit-limit')).toBe('20');
     expect(response.headers.get('ratelimit-remaining')).toBe('0');
     expect(response.headers.get('ratelimit-reset')).toBe('13');
-    expect(rateLimitHeaders({ allowed: true, remaining: 4, resetAt: now() - 5_000, limit: 5 }, now())).toEqual({
+    expect(rateLimitHeaders({ allowed: true, remaining: 4, used: 1, resetAt: now() - 5_000, limit: 5 }, now())).toEqual({
       'RateLimit-Limit': '5',
       'RateLimit-Remaining': '4',
       'RateLimit-Reset': '0', // a window already over resets now, never in the past
