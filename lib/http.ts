@@ -5,6 +5,8 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { chargeRateLimits, type Charge, type RateLimitResult } from '@/lib/cache/rate-limit';
+import type { CacheStore } from '@/lib/cache/types';
 import { getConfig } from '@/lib/config';
 import { DbError, SqlState, isConnectionError } from '@/lib/db/errors';
 import { createLogger } from '@/lib/log';
@@ -170,6 +172,42 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.out
   const issue = result.error.issues[0]!;
   const field = issue.path.join('.');
   throw new HttpError(400, 'invalid_request', field ? `${field}: ${issue.message}` : issue.message);
+}
+
+/** `RateLimit-*` headers (IETF draft names) describing a rate-limit result. */
+export function rateLimitHeaders(result: RateLimitResult, now: number = Date.now()): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(result.limit),
+    'RateLimit-Remaining': String(result.remaining),
+    'RateLimit-Reset': String(Math.max(0, Math.ceil((result.resetAt - now) / 1000))),
+  };
+}
+
+/**
+ * A rate-limit refusal as an HttpError (429, `Retry-After` in whole seconds, at least 1), which
+ * errorResponse turns into the API's usual `{ error: { code, message } }` answer.
+ */
+export function tooManyRequests(result: RateLimitResult, now: number = Date.now()): HttpError {
+  const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
+  return new HttpError(429, 'rate_limited', `rate limit exceeded: retry in ${retryAfter} s`, {
+    ...rateLimitHeaders(result, now),
+    'Retry-After': String(retryAfter),
+  });
+}
+
+/**
+ * For route handlers: charge every rule (lib/cache/rate-limit.ts chargeRateLimits) and, if a (hard)
+ * rule refuses, throw the 429 for the refusal that lasts longest. Resolves to the results, in the
+ * rules' order (a soft rule's `allowed` says whether its budget covered the charge).
+ */
+export async function enforceRateLimits(
+  cache: CacheStore,
+  rules: readonly Charge[],
+  now: () => number = Date.now,
+): Promise<RateLimitResult[]> {
+  const { results, refused } = await chargeRateLimits(cache, rules, now);
+  if (refused) throw tooManyRequests(refused, now());
+  return results;
 }
 
 /**

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveAdminToken } from '@/lib/admin-token';
+import { resolveAdminToken } from '@/lib/auth/admin-token';
 import { getConfig, loadEnvFiles, type Config } from '@/lib/config';
 import { DEMO_CUSTOMER_ID, createCustomer } from '@/lib/customers';
 import { isConnectionError } from '@/lib/db/errors';

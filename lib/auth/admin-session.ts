@@ -6,7 +6,7 @@
  * so changing the token signs every session out. Verification is constant-time.
  */
 import crypto from 'node:crypto';
-import { resolveAdminToken } from '@/lib/admin-token';
+import { resolveAdminToken } from './admin-token';
 import type { Config } from '@/lib/config';
 import { primaryKind } from '@/lib/db/resolve';
 import { secretsEqual } from './secrets';

@@ -14,8 +14,10 @@
  *
  * While Redis is unreachable the fallback counts in memory: limits then hold per process (neither
  * fail-open nor fail-closed; see lib/cache/fallback.ts).
+ *
+ * Results are values only; what a refusal means to a client (429, `Retry-After`, `RateLimit-*`) is
+ * decided on the HTTP side, lib/http.ts `enforceRateLimits`.
  */
-import { HttpError } from '@/lib/http';
 import type { RateLimitKey } from './keys';
 
 /** A rule and what one hit costs against it. */
@@ -23,7 +25,7 @@ export interface Charge extends RateLimitKey {
   /** @default 1 */
   readonly cost?: number;
   /**
-   * A budget rather than a limit: running out of it refuses nothing (`enforceRateLimits` ignores it),
+   * A budget rather than a limit: running out of it refuses nothing (`chargeRateLimits` ignores it),
    * the caller reads `allowed` and does less. @default false
    */
   readonly soft?: boolean;
@@ -68,42 +70,27 @@ export async function checkRateLimit(cache: CacheStore, rule: RateLimitKey, now?
   return result!;
 }
 
-/** `RateLimit-*` headers (IETF draft names) describing a result. */
-export function rateLimitHeaders(result: RateLimitResult, now: number = Date.now()): Record<string, string> {
-  return {
-    'RateLimit-Limit': String(result.limit),
-    'RateLimit-Remaining': String(result.remaining),
-    'RateLimit-Reset': String(Math.max(0, Math.ceil((result.resetAt - now) / 1000))),
-  };
+/** What charging several rules came to. */
+export interface RateLimitCharge {
+  /** One per rule, in the rules' order (a soft rule's `allowed` says whether its budget covered the charge). */
+  results: RateLimitResult[];
+  /** When a (hard) rule refused: the refusal that lasts longest; every charge was given back. */
+  refused: RateLimitResult | null;
 }
 
 /**
- * The refusal of a request as an HttpError (429, `Retry-After` in whole seconds, at least 1), which
- * lib/http.ts errorResponse turns into the API's usual `{ error: { code, message } }` answer.
+ * Charge every rule and, if a (hard) rule refuses, give every charge back and report the refusal
+ * that lasts longest.
  */
-export function tooManyRequests(result: RateLimitResult, now: number = Date.now()): HttpError {
-  const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
-  return new HttpError(429, 'rate_limited', `rate limit exceeded: retry in ${retryAfter} s`, {
-    ...rateLimitHeaders(result, now),
-    'Retry-After': String(retryAfter),
-  });
-}
-
-/**
- * For route handlers: charge every rule and, if a (hard) rule refuses, give every charge back and
- * throw the 429 for the refusal that lasts longest. Resolves to the results, in the rules' order (a
- * soft rule's `allowed` says whether its budget covered the charge).
- */
-export async function enforceRateLimits(
+export async function chargeRateLimits(
   cache: CacheStore,
   rules: readonly Charge[],
   now: () => number = Date.now,
-): Promise<RateLimitResult[]> {
+): Promise<RateLimitCharge> {
   const results = await checkRateLimits(cache, rules, now);
-  const refused = results.filter((r, i) => !r.allowed && !rules[i]!.soft);
-  if (refused.length === 0) return results;
+  const refusals = results.filter((r, i) => !r.allowed && !rules[i]!.soft);
+  if (refusals.length === 0) return { results, refused: null };
   // Given back with the counter's own TTL kept (increment never extends it).
   await cache.batch(rules.map((rule) => ({ op: 'increment' as const, key: rule.key, ttlMs: rule.ttlMs, by: -(rule.cost ?? 1) })));
-  const longest = refused.reduce((a, b) => (b.resetAt > a.resetAt ? b : a));
-  throw tooManyRequests(longest, now());
+  return { results, refused: refusals.reduce((a, b) => (b.resetAt > a.resetAt ? b : a)) };
 }

@@ -1,2 +1,2 @@
 export { createResponder, crawledContentResponder, openAiResponder, searchPages, NO_ANSWER_REPLY } from './responder';
-export type { Passage, Responder, Response } from './responder';
+export type { Passage } from './responder';

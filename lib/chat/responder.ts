@@ -1,6 +1,7 @@
 /**
- * What answers a visitor's message. The queue processor hands every claimed message to a
- * responder; its answer is delivered together with the message, atomically.
+ * What answers a visitor's message: the implementations of the queue's `Responder` port
+ * (lib/queue/responder.ts). The queue processor hands every claimed message to a responder; its
+ * answer is delivered together with the message, atomically.
  *
  * The default (`createResponder`) answers from the customer's crawled site: Postgres full-text
  * search over `scraped_pages` (`crawl_pages_search`) finds the best passage, answered with its source
@@ -12,19 +13,9 @@
 import type { Config } from '@/lib/config';
 import type { Db } from '@/lib/db/types';
 import { createLogger } from '@/lib/log';
-import type { ClaimedMessage } from '@/lib/queue/types';
+import type { Responder, Response } from '@/lib/queue/responder';
 
 const log = createLogger('chat');
-
-export interface Response {
-  reply?: { content: string; metadata?: Record<string, unknown> };
-  /** Hand the conversation to staff (it shows as waiting in the dashboard). */
-  needsStaff: boolean;
-}
-
-export interface Responder {
-  respond(message: ClaimedMessage): Promise<Response>;
-}
 
 /** A passage of a crawled page that matches a question. */
 export interface Passage {
@@ -37,25 +28,11 @@ export interface Passage {
 }
 
 /**
- * Longest reply delivered, in characters. messages.content holds at most 10,000 (a longer reply is
- * refused by the database); a chat answer needs far fewer, and a model that rambles — or a crawled
- * passage that runs on — is cut rather than lost.
+ * Words the model is asked to stay within, and the tokens it may spend (≈ MAX_REPLY_CHARS / 4,
+ * lib/queue/responder.ts: the processor cuts a longer reply).
  */
-export const MAX_REPLY_CHARS = 4000;
-
-/** Words the model is asked to stay within, and the tokens it may spend (≈ MAX_REPLY_CHARS / 4). */
 const MODEL_REPLY_WORDS = 200;
 const MODEL_MAX_TOKENS = 800;
-
-/** `content` cut to `max` characters at a word boundary (when one is near), marked with an ellipsis. */
-export function capReply(content: string, max = MAX_REPLY_CHARS): string {
-  const chars = Array.from(content);
-  if (chars.length <= max) return content;
-  const head = chars.slice(0, max - 1).join('');
-  const boundary = head.search(/\s\S*$/);
-  const cut = boundary > head.length * 0.8 ? head.slice(0, boundary) : head;
-  return `${cut.trimEnd()}…`;
-}
 
 export const NO_ANSWER_REPLY =
   "Thanks for your question! I couldn't find the answer on our website, so I've passed it to our team — someone will reply here soon.";

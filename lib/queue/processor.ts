@@ -1,12 +1,12 @@
 /**
  * Processing: claim messages, ask the responder, then deliver the answered ones (replies capped to
- * MAX_REPLY_CHARS, lib/chat/responder.ts) and fail the rest
+ * MAX_REPLY_CHARS, responder.ts) and fail the rest
  * (exponential backoff, dead letter after MAX_RETRIES) — one round trip for each, whatever the
  * batch size. A worker that dies mid-way leaves its claims to expire and be claimed again.
  */
-import { capReply, type Responder } from '@/lib/chat/responder';
 import type { Db } from '@/lib/db/types';
 import { claimMessages, deliverMessages, failMessages, type ClaimOptions } from './index';
+import { capReply, type Responder } from './responder';
 
 export interface ProcessResult {
   claimed: number;

@@ -16,7 +16,6 @@
  * for.
  */
 import { z } from 'zod';
-import type { Responder } from '@/lib/chat/responder';
 import { publicKeySchema, type Customer } from '@/lib/customers';
 import { servingStatus } from '@/lib/db/fallback';
 import type { Db } from '@/lib/db/types';
@@ -32,6 +31,7 @@ import {
   type QueueStatus,
 } from '@/lib/queue';
 import { processMessages } from '@/lib/queue/processor';
+import type { Responder } from '@/lib/queue/responder';
 import type { WidgetCustomer } from './limits';
 
 const log = createLogger('widget');

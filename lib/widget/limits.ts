@@ -8,8 +8,9 @@
  * the month and lock the widget for every other visitor — and the inline answering a send pays for
  * (search, model calls) is bounded per request and per customer.
  *
- * All rules are charged in one cache round trip (lib/cache/rate-limit.ts); a refused send is given
- * back, so a client retrying a refused batch does not use up its allowance meanwhile.
+ * All rules are charged in one cache round trip (lib/cache/rate-limit.ts; lib/http.ts
+ * enforceRateLimits throws the 429); a refused send is given back, so a client retrying a refused
+ * batch does not use up its allowance meanwhile.
  */
 import {
   widgetAddressDailyKey,
@@ -18,10 +19,11 @@ import {
   widgetSessionRateKey,
   type WidgetAction,
 } from '@/lib/cache/keys';
-import { enforceRateLimits, type Charge } from '@/lib/cache/rate-limit';
+import type { Charge } from '@/lib/cache/rate-limit';
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import { getConfig } from '@/lib/config';
 import type { Customer } from '@/lib/customers';
+import { enforceRateLimits } from '@/lib/http';
 
 /**
  * Messages of one send answered inside the request; the rest wait for the queue worker. The widget

@@ -16,7 +16,7 @@ import {
 import { enqueueMessages, failMessages, MAX_RETRIES } from '@/lib/queue';
 import { sendMessages, sendSchema } from '@/lib/widget';
 import { parseWith } from '@/lib/http';
-import type { Responder } from '@/lib/chat/responder';
+import type { Responder } from '@/lib/queue/responder';
 import { sqlBackendKinds, sqlBackends, type SqlBackend } from '../support/databases';
 import { insertCompletedMessages, newCustomer } from '../support/fixtures';
 

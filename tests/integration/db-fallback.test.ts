@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Responder } from '@/lib/chat/responder';
+import type { Responder } from '@/lib/queue/responder';
 import { createCustomer, type Customer } from '@/lib/customers';
 import { DbError, SqlState } from '@/lib/db/errors';
 import { FallbackDb } from '@/lib/db/fallback';

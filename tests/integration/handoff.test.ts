@@ -7,7 +7,8 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_ANSWER_REPLY, createResponder, type Responder } from '@/lib/chat/responder';
+import { NO_ANSWER_REPLY, createResponder } from '@/lib/chat/responder';
+import type { Responder } from '@/lib/queue/responder';
 import { replyToConversation } from '@/lib/conversations';
 import { createCustomer, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';

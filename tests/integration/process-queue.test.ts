@@ -4,7 +4,8 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_ANSWER_REPLY, type Responder } from '@/lib/chat/responder';
+import { NO_ANSWER_REPLY } from '@/lib/chat/responder';
+import type { Responder } from '@/lib/queue/responder';
 import { runCronTask } from '@/lib/cron/run';
 import { getCronTask } from '@/lib/cron/tasks';
 import { claimMessages, enqueueMessages, getSession } from '@/lib/queue';

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Responder } from '@/lib/chat/responder';
+import type { Responder } from '@/lib/queue/responder';
 import type { Db, SqlAdmin } from '@/lib/db/types';
 import {
   claimMessages,

@@ -55,7 +55,7 @@ import { openMigratedPglite } from '@/lib/db/pglite';
 import type { Db } from '@/lib/db/types';
 import { HttpError, parseWith } from '@/lib/http';
 import { sendMessages, sendSchema } from '@/lib/widget';
-import type { Responder } from '@/lib/chat/responder';
+import type { Responder } from '@/lib/queue/responder';
 import { proxy } from '@/proxy';
 import { adminCookie, resetApp, useAppEnv } from '../support/app';
 import { migratedPostgres } from '../support/databases';

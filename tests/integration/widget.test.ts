@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Responder } from '@/lib/chat/responder';
+import type { Responder } from '@/lib/queue/responder';
 import { replyToConversation } from '@/lib/conversations';
 import { createCustomer, type Customer } from '@/lib/customers';
 import type { DbError } from '@/lib/db/errors';

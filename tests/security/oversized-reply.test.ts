@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_REPLY_CHARS, capReply, type Responder } from '@/lib/chat/responder';
+import { MAX_REPLY_CHARS, capReply, type Responder } from '@/lib/queue/responder';
 import { createCustomer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { claimMessages, deliverMessages, enqueueMessages, getSession } from '@/lib/queue';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@/lib/cache/memory';
-import { checkRateLimit, enforceRateLimits, rateLimitHeaders, tooManyRequests } from '@/lib/cache/rate-limit';
-import { errorResponse, type HttpError } from '@/lib/http';
+import { checkRateLimit } from '@/lib/cache/rate-limit';
+import { enforceRateLimits, errorResponse, rateLimitHeaders, tooManyRequests, type HttpError } from '@/lib/http';
 
 const now = () => 1_000_000;
 

@@ -2,13 +2,12 @@ import { z } from 'zod';
 import { SESSION_COOKIE, SESSION_TTL_MS, issueSession, serverAdminToken } from '@/lib/auth/admin-session';
 import { secretsEqual } from '@/lib/auth/secrets';
 import { loginRateKey } from '@/lib/cache/keys';
-import { enforceRateLimits } from '@/lib/cache/rate-limit';
 import { getRedisClientWithFallback } from '@/lib/cache/resolve';
 import { requestCookieJar } from '@/lib/auth/current-staff';
 import { safeNextPath } from '@/lib/auth/redirect';
 import { signInWithPassword, supabaseAuthEnabled } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
-import { HttpError, clientIp, errorResponse, readText } from '@/lib/http';
+import { HttpError, clientIp, enforceRateLimits, errorResponse, readText } from '@/lib/http';
 import { observed } from '@/lib/metrics';
 
 /**
