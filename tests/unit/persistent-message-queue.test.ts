@@ -84,6 +84,16 @@ describe('MessageQueue', () => {
     expect(q.remove('m-1')).toBe(true);
     expect(q.size).toBe(1);
   });
+
+  it('finds an entry by key, and clears', () => {
+    const q = new MessageQueue();
+    q.enqueue(message(1));
+    expect(q.get('m-1')).toEqual(message(1));
+    expect(q.get('m-2')).toBeUndefined();
+    expect([q.has('m-1'), q.has('m-2')]).toEqual([true, false]);
+    q.clear();
+    expect([q.size, q.all(), q.has('m-1')]).toEqual([0, [], false]);
+  });
 });
 
 describe('PersistentMessageQueue', () => {
