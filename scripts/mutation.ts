@@ -3,7 +3,8 @@
  * scripts/mutation-modules.ts, one run per module with only its own test files (stryker.config.mjs
  * holds the shared options), then the score per module and overall. With --incremental each module
  * reuses its previous results (reports/mutation/<module>.incremental.json) and tests only mutants in
- * changed code or covered by changed tests. Reports: reports/mutation/<module>.json.
+ * changed code or covered by changed tests. --mutate=<file,…> mutates only those files of the module.
+ * Reports: reports/mutation/<module>.json.
  * `npm run test:mutation -- sql` runs the SQL mutants of scripts/mutation-sql.ts instead.
  */
 import path from 'node:path';
@@ -15,6 +16,9 @@ import { runSqlMutants } from './mutation-sql';
 const args = process.argv.slice(2);
 if (args[0] === 'sql') process.exit(runSqlMutants() ? 0 : 1);
 const incremental = args.includes('--incremental');
+// --mutate=a.ts,b.ts narrows the selected module to some of its files (a partial measurement: say so
+// wherever its score is quoted).
+const narrowed = args.find((a) => a.startsWith('--mutate='))?.slice('--mutate='.length).split(',').filter(Boolean);
 const names = args.filter((a) => !a.startsWith('--'));
 const modules = mutationModules().filter((m) => names.length === 0 || names.includes(m.name));
 if (modules.length === 0) {
@@ -41,13 +45,13 @@ for (const mod of modules) {
   // Stryker reads stryker.config.mjs from the working directory and lays these over it.
   const options: PartialStrykerOptions = {
     configFile: 'stryker.config.mjs',
-    mutate: mod.mutate,
+    mutate: narrowed ?? mod.mutate,
     testFiles: mod.testFiles,
     incremental,
     incrementalFile: path.join(dir, `${mod.name}.incremental.json`),
     jsonReporter: { fileName: path.join(dir, `${mod.name}.json`) },
   };
-  console.log(`\n[mutation] ${mod.name}: ${mod.mutate.join(' ')} ← ${mod.testFiles.join(' ')}`);
+  console.log(`\n[mutation] ${mod.name}: ${(narrowed ?? mod.mutate).join(' ')} ← ${mod.testFiles.join(' ')}`);
   const results: MutantResult[] = await new Stryker(options).runMutationTest();
   const counted = results.filter((r) => COUNTED.has(r.status));
   const killed = counted.filter((r) => KILLED.has(r.status)).length;

@@ -4,6 +4,7 @@
  * target and source, tampered files, conflict policies, failures injected midway, secrets, backup
  * and rollback.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,6 +176,27 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
       const error = await transferFailure(verifyFile(file(`${name}.ndjson`)));
       expect({ name, code: error.code }).toEqual({ name, code: 'checksum' });
       expect(error.message).toMatch(/checksum mismatch: the file's content is not what was exported/);
+    }
+  });
+
+  it('refuses, by the data checksums, rows rewritten with the whole-file checksum recomputed to match', async () => {
+    // fileSha256 is a plain hash anyone can recompute; the per-table counts and data hash must still tell.
+    const lines = fs.readFileSync(file('pglite.ndjson'), 'utf8').trimEnd().split('\n');
+    const footerAt = lines.findIndex((l) => l.startsWith('{"type":"footer"'));
+    const messageRows = lines.flatMap((l, i) => (l.startsWith('{"type":"row","table":"messages"') ? [i] : []));
+    const changedRow = lines[messageRows[0]!]!.replace(/"content":"/, '"content":"changed ');
+    expect(changedRow).not.toBe(lines[messageRows[0]!]);
+    const variants: Record<string, string[]> = {
+      'row-dropped': lines.slice(0, footerAt).filter((_, i) => i !== messageRows[0]),
+      'row-changed': lines.slice(0, footerAt).map((l, i) => (i === messageRows[0] ? changedRow : l)),
+    };
+    for (const [name, body] of Object.entries(variants)) {
+      const footer = JSON.parse(lines[footerAt]!) as { fileSha256: string };
+      footer.fileSha256 = crypto.createHash('sha256').update(body.map((l) => `${l}\n`).join('')).digest('hex');
+      fs.writeFileSync(file(`${name}.ndjson`), [...body, JSON.stringify(footer)].join('\n') + '\n');
+      const error = await transferFailure(verifyFile(file(`${name}.ndjson`)));
+      expect({ name, code: error.code }).toEqual({ name, code: 'checksum' });
+      expect(error.message).toMatch(/checksum mismatch: messages: (\d+ rows expected, \d+ found|same \d+ rows, different content)/);
     }
   });
 

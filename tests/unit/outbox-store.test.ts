@@ -97,4 +97,27 @@ describe('outbox store', () => {
     const { storage } = fallbackOn();
     expect((await openOutboxStore(storage)).kind).toBe('local');
   });
+
+  it("never lets a copy an earlier page left in the fallback shadow IndexedDB's newer one", async () => {
+    const { backing, storage } = fallbackOn();
+    backing.setItem('o:y', 'stale'); // written to the fallback on an earlier page, when IndexedDB was full
+    const store = await openOutboxStore(storage);
+    await store.put('o:y', 'newer');
+    expect(await store.list('o:')).toEqual([['o:y', 'newer']]);
+    expect(await store.get('o:y')).toBe('newer');
+  });
+
+  it('sends a write to the fallback when IndexedDB aborts its transaction after it started', async () => {
+    const { backing, storage } = fallbackOn();
+    const store = await openOutboxStore(storage);
+    const real = IDBDatabase.prototype.transaction;
+    vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      const t = real.apply(this, args);
+      if (args[1] === 'readwrite') queueMicrotask(() => t.abort()); // e.g. the disk filled up mid-write
+      return t;
+    });
+    expect(await store.put('o:z', 'kept', { strict: true })).toEqual({ durable: true });
+    expect(store.kind).toBe('local');
+    expect(backing.getItem('o:z')).toBe('kept');
+  });
 });

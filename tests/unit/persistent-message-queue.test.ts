@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageQueue } from '@/lib/chat-widget/storage/message-queue';
 import {
   DEFAULT_BACKOFF,
@@ -9,7 +9,7 @@ import {
   type QueueMessage,
   type SendOutcome,
 } from '@/lib/chat-widget/storage/persistent-message-queue';
-import { webStorageOutboxStore } from '@/lib/chat-widget/storage/outbox-store';
+import { webStorageOutboxStore, type OutboxStore } from '@/lib/chat-widget/storage/outbox-store';
 import { createSafeStorage } from '@/lib/utils/storage';
 import { TestStorage } from '../support/web-storage';
 
@@ -83,6 +83,16 @@ describe('MessageQueue', () => {
     expect(q.peek(1).map((m) => m.key)).toEqual(['m-1']);
     expect(q.remove('m-1')).toBe(true);
     expect(q.size).toBe(1);
+  });
+
+  it('finds an entry by key, and clears', () => {
+    const q = new MessageQueue();
+    q.enqueue(message(1));
+    expect(q.get('m-1')).toEqual(message(1));
+    expect(q.get('m-2')).toBeUndefined();
+    expect([q.has('m-1'), q.has('m-2')]).toEqual([true, false]);
+    q.clear();
+    expect([q.size, q.all(), q.has('m-1')]).toEqual([0, [], false]);
   });
 });
 
@@ -418,5 +428,267 @@ describe('PersistentMessageQueue', () => {
     expect(sleeps).toHaveLength(2);
     expect(sleeps[1]).toBeGreaterThan(200);
     expect(sleeps[1]).toBeLessThanOrEqual(300);
+  });
+
+  it('records why a thrown send failed on the entry the visitor sees', async () => {
+    const { queue } = setup({ backoff: { maxAttempts: 1 } });
+    await queue.enqueue(message(1));
+    await queue.replayWithPersistence(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    expect(queue.entries().map((e) => [e.status, e.error])).toEqual([['failed', 'Failed to fetch']]);
+  });
+});
+
+describe('PersistentMessageQueue across tabs and reloads', () => {
+  const prefix = 'omniops:outbox:v1:cust:sess:';
+  const storedEntry = (backing: TestStorage, key: string) => JSON.parse(backing.getItem(prefix + key) ?? 'null') as Record<string, unknown> | null;
+
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it('asks storage for a flushed (strict) write when a message is enqueued', async () => {
+    const backing = new TestStorage();
+    const inner = webStorageOutboxStore(createSafeStorage('local', () => backing));
+    const puts: (boolean | undefined)[] = [];
+    const store: OutboxStore = {
+      get kind() {
+        return inner.kind;
+      },
+      get: (k) => inner.get(k),
+      delete: (k) => inner.delete(k),
+      list: (p) => inner.list(p),
+      put: (k, v, options) => {
+        puts.push(options?.strict);
+        return inner.put(k, v, options);
+      },
+    };
+    const { queue } = setup({ store });
+    await queue.enqueue(message(1));
+    expect(puts).toEqual([true]);
+  });
+
+  it('answers an enqueue of a message it already holds with its durability, and leaves its stored state alone', async () => {
+    const { queue, backing } = setup();
+    await queue.enqueue(message(1));
+    await queue.replayWithPersistence(server(['reject']).send);
+    expect(await queue.enqueue(message(1))).toEqual({ durable: true });
+    expect(storedEntry(backing, 'm-1')).toMatchObject({ status: 'rejected' });
+    expect(queue.entries().map((e) => e.status)).toEqual(['rejected']);
+  });
+
+  it('keeps the order in which two tabs wrote their messages, several in the same millisecond', async () => {
+    const backing = new TestStorage();
+    const tabA = setup({}, backing);
+    const tabB = setup({}, backing);
+    tabB.clock.time = tabA.clock.time + 1;
+    for (let i = 1; i <= 3; i++) await tabA.queue.enqueue(message(i)); // all in one millisecond
+    await tabB.queue.enqueue(message(4)); // a millisecond later
+    const srv = server();
+    await setup({}, backing).queue.replayWithPersistence(srv.send);
+    expect(srv.received).toEqual([['m-1', 'm-2', 'm-3', 'm-4']]);
+  });
+
+  it('queues again, on retry(), only what was rejected or failed: a message waiting out its backoff keeps it', async () => {
+    let online = true;
+    const { queue } = setup({ batchSize: 1, isOnline: () => online });
+    await queue.enqueue(message(1));
+    await queue.enqueue(message(2));
+    let calls = 0;
+    await queue.replayWithPersistence(async () => {
+      if (++calls === 1) return { kind: 'reject', error: 'text: must not be empty' };
+      online = false;
+      return { kind: 'retry', error: 'HTTP 503' };
+    });
+    const waiting = queue.entries()[1]!;
+    expect(waiting).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(waiting.nextAttemptAt).toBeGreaterThan(0);
+    await queue.retry();
+    expect(queue.entries().map((e) => [e.message.key, e.status, e.attempts, e.nextAttemptAt])).toEqual([
+      ['m-1', 'queued', 0, 0],
+      ['m-2', 'queued', 1, waiting.nextAttemptAt],
+    ]);
+  });
+
+  it('gives every round its full attempts: a round cut short by going offline does not use up the next', async () => {
+    let online = true;
+    const { queue } = setup({ isOnline: () => online });
+    await queue.enqueue(message(1));
+    let calls = 0;
+    const first = await queue.replayWithPersistence(async () => {
+      if (++calls === 2) online = false;
+      return { kind: 'retry', error: 'HTTP 503' };
+    });
+    expect(first.stoppedBecause).toBe('offline');
+    expect(queue.entries()[0]).toMatchObject({ status: 'queued', attempts: 2 });
+    online = true;
+    calls = 0;
+    const second = await queue.replayWithPersistence(async () => {
+      calls++;
+      return { kind: 'retry', error: 'HTTP 503' };
+    });
+    expect(second.stoppedBecause).toBe('gave-up');
+    expect(calls).toBe(DEFAULT_BACKOFF.maxAttempts);
+  });
+
+  it('leaves a failed message for the visitor to retry: a later message does not resend it', async () => {
+    const { queue } = setup();
+    await queue.enqueue(message(1));
+    await queue.replayWithPersistence(server(['retry', 'retry', 'retry', 'retry', 'retry']).send);
+    await queue.enqueue(message(2));
+    const srv = server();
+    await queue.replayWithPersistence(srv.send);
+    expect(srv.received).toEqual([['m-2']]);
+    expect(queue.entries().map((e) => [e.message.key, e.status])).toEqual([['m-1', 'failed']]);
+  });
+
+  it('stores each failed attempt, so a reload or another tab sees how the message stands', async () => {
+    const { queue, backing } = setup({ backoff: { maxAttempts: 2 } });
+    await queue.enqueue(message(1));
+    await queue.replayWithPersistence(server(['retry', 'retry']).send);
+    expect(storedEntry(backing, 'm-1')).toMatchObject({ status: 'failed', attempts: 2, error: 'HTTP 503' });
+    // Another tab (no new round) leaves it set aside instead of sending it again.
+    const srv = server();
+    await setup({}, backing).queue.replayWithPersistence(srv.send);
+    expect(srv.received).toEqual([]);
+  });
+
+  it("takes one Web Lock per session: another session's replay does not wait for this one", async () => {
+    const locks = lockManager();
+    const a = setup({ locks, sessionId: 'sess-a' }).queue;
+    const b = setup({ locks, sessionId: 'sess-b' }).queue;
+    await a.enqueue(message(1));
+    await b.enqueue(message(2));
+    void a.replayWithPersistence(() => new Promise<SendOutcome>(() => {})); // in flight for good
+    await new Promise((r) => setTimeout(r, 0));
+    const other = await Promise.race([b.replayWithPersistence(server().send), new Promise((r) => setTimeout(() => r('blocked'), 200))]);
+    expect(other).toMatchObject({ sent: 1 });
+  });
+
+  it('without Web Locks, renews its lease during a long send so another tab does not take over', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const backing = new TestStorage();
+    const tabA = setup({ locks: null }, backing);
+    const tabB = setup({ locks: null }, backing);
+    await tabA.queue.enqueue(message(1));
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const first = tabA.queue.replayWithPersistence(async (messages) => {
+      await slow;
+      return { kind: 'ok', acknowledged: messages.map((m) => m.key) };
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    // 20 s pass in both tabs (the lease is 15 s): tab A has renewed it meanwhile.
+    for (let i = 0; i < 4; i++) {
+      tabA.clock.time += 5_000;
+      tabB.clock.time += 5_000;
+      await vi.advanceTimersByTimeAsync(5_000);
+    }
+    expect(await tabB.queue.replayWithPersistence(server().send)).toEqual({ sent: 0, rejected: 0, stoppedBecause: 'locked' });
+    release();
+    expect((await first).sent).toBe(1);
+  });
+
+  it("without Web Locks, leaves another tab's lease in place at the end of its round, and copes with a vanished one", async () => {
+    const backing = new TestStorage();
+    const leaseKey = 'omniops:lease:v1:cust:sess';
+    const { queue } = setup({ locks: null }, backing);
+    await queue.enqueue(message(1));
+    const taken = JSON.stringify({ owner: 'another-tab', expires: Number.MAX_SAFE_INTEGER });
+    await queue.replayWithPersistence(async (messages) => {
+      backing.setItem(leaseKey, taken); // our lease expired and another tab took it meanwhile
+      return { kind: 'ok', acknowledged: messages.map((m) => m.key) };
+    });
+    expect(backing.getItem(leaseKey)).toBe(taken);
+
+    backing.removeItem(leaseKey);
+    await queue.enqueue(message(2));
+    const report = await queue.replayWithPersistence(async (messages) => {
+      backing.removeItem(leaseKey); // storage cleared under us
+      return { kind: 'ok', acknowledged: messages.map((m) => m.key) };
+    });
+    expect(report.sent).toBe(1);
+  });
+
+  it('never drops a message that storage refused (quota) as if another tab had sent it', async () => {
+    const backing = new TestStorage(700); // room for one stored message, not two
+    const { queue } = setup({}, backing);
+    expect(await queue.enqueue(message(1))).toEqual({ durable: true });
+    expect(await queue.enqueue(message(2))).toEqual({ durable: false });
+    await queue.loadPersistedMessages();
+    const srv = server();
+    await queue.replayWithPersistence(srv.send);
+    expect(srv.received.flat()).toEqual(['m-1', 'm-2']);
+  });
+
+  it('after a reload, drops what another tab has sent since instead of sending it twice', async () => {
+    const backing = new TestStorage();
+    await setup({}, backing).queue.enqueue(message(1));
+    const reloaded = setup({}, backing).queue;
+    await reloaded.loadPersistedMessages();
+    await setup({}, backing).queue.replayWithPersistence(server().send); // another tab sends m-1
+    const srv = server();
+    expect(await reloaded.replayWithPersistence(srv.send)).toMatchObject({ sent: 0 });
+    expect(srv.received).toEqual([]);
+    expect(reloaded.entries()).toEqual([]);
+  });
+
+  it("tells its listener when another tab's messages arrive or are acknowledged", async () => {
+    const backing = new TestStorage();
+    let seen: string[] = [];
+    const tab = setup({ onChange: (entries) => (seen = entries.map((e) => e.message.key)) }, backing).queue;
+    await tab.enqueue(message(1));
+    await setup({}, backing).queue.enqueue(message(2));
+    await tab.loadPersistedMessages();
+    expect(seen).toEqual(['m-1', 'm-2']);
+    await setup({}, backing).queue.replayWithPersistence(server().send); // another tab sends both
+    await tab.replayWithPersistence(server().send);
+    expect(seen).toEqual([]);
+  });
+
+  it('is in memory until its storage has opened', async () => {
+    let open!: (store: OutboxStore) => void;
+    const backing = new TestStorage();
+    const queue = new PersistentMessageQueue({
+      enablePersistence: true,
+      customerId: 'cust',
+      sessionId: 'sess',
+      store: new Promise<OutboxStore>((r) => (open = r)),
+      locks: null,
+    });
+    expect(queue.storageKind).toBe('memory');
+    open(webStorageOutboxStore(createSafeStorage('local', () => backing)));
+    await queue.ready();
+    expect(queue.storageKind).toBe('local');
+  });
+
+  it("uses the browser's Web Locks and online state when none are given", async () => {
+    const names: string[] = [];
+    const locks = lockManager();
+    vi.stubGlobal('navigator', {
+      onLine: false,
+      locks: { request: <T>(name: string, cb: () => Promise<T>) => (names.push(name), locks.request(name, cb)) },
+    });
+    const queue = new PersistentMessageQueue({ enablePersistence: false, customerId: 'cust', sessionId: 'sess' });
+    await queue.enqueue(message(1));
+    expect(await queue.replayWithPersistence(server().send)).toMatchObject({ stoppedBecause: 'offline' });
+    expect(names).toEqual(['omniops-replay:cust:sess']);
+    vi.unstubAllGlobals();
+    // No navigator at all (not a browser): online, and a lease instead of Web Locks.
+    const plain = new PersistentMessageQueue({ enablePersistence: false, customerId: 'cust', sessionId: 'sess' });
+    await plain.enqueue(message(1));
+    expect(await plain.replayWithPersistence(server().send)).toMatchObject({ sent: 1 });
+  });
+
+  it('waits out a backoff with a real timer that a wake-up cuts short', async () => {
+    const { queue } = setup({ now: Date.now, sleep: undefined, backoff: { initialMs: 60_000 } });
+    await queue.enqueue(message(1));
+    const round = queue.replayWithPersistence(server(['retry']).send);
+    await new Promise((r) => setTimeout(r, 30));
+    queue.wake();
+    const report = await Promise.race([round, new Promise((r) => setTimeout(() => r('still asleep'), 2_000))]);
+    expect(report).toMatchObject({ sent: 1 });
   });
 });
