@@ -675,11 +675,17 @@ describe('PersistentMessageQueue across tabs and reloads', () => {
     await queue.enqueue(message(1));
     expect(await queue.replayWithPersistence(server().send)).toMatchObject({ stoppedBecause: 'offline' });
     expect(names).toEqual(['omniops-replay:cust:sess']);
-    vi.unstubAllGlobals();
     // No navigator at all (not a browser): online, and a lease instead of Web Locks.
+    vi.stubGlobal('navigator', undefined);
     const plain = new PersistentMessageQueue({ enablePersistence: false, customerId: 'cust', sessionId: 'sess' });
     await plain.enqueue(message(1));
     expect(await plain.replayWithPersistence(server().send)).toMatchObject({ sent: 1 });
+    // A navigator without onLine (Node.js 21+, some workers) is not taken for offline.
+    vi.stubGlobal('navigator', {});
+    const headless = new PersistentMessageQueue({ enablePersistence: false, customerId: 'cust', sessionId: 'sess2' });
+    await headless.enqueue(message(1));
+    expect(await headless.replayWithPersistence(server().send)).toMatchObject({ sent: 1 });
+    vi.unstubAllGlobals();
   });
 
   it('waits out a backoff with a real timer that a wake-up cuts short', async () => {

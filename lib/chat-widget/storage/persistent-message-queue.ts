@@ -90,7 +90,7 @@ export interface PersistentMessageQueueOptions {
    * are answered, so batches of 10 show a long offline backlog without waiting for the queue worker.
    */
   batchSize?: number;
-  /** @default () => navigator.onLine */
+  /** @default () => navigator.onLine !== false (online where there is no navigator or it has no onLine) */
   isOnline?: () => boolean;
   /** Called with the whole outbox, in order, after every change. */
   onChange?: (entries: OutboxEntry[]) => void;
@@ -178,7 +178,8 @@ export class PersistentMessageQueue {
     this.batchSize = options.batchSize ?? 10;
     const browserLocks = typeof navigator !== 'undefined' && 'locks' in navigator ? navigator.locks : null;
     this.locks = options.locks === undefined ? (browserLocks as LockManagerLike | null) : options.locks;
-    this.isOnline = options.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
+    // Only an explicit `false` is offline: Node.js (21+) and some workers have a navigator without onLine.
+    this.isOnline = options.isOnline ?? (() => typeof navigator === 'undefined' || navigator.onLine !== false);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
     this.onChange = options.onChange;
