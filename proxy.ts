@@ -1,15 +1,17 @@
 /**
  * Request interception (Next.js 16's successor of `middleware.ts`; runs on the Node.js runtime).
- * Gives every request an id for log correlation, sets baseline security headers, guards the
- * dashboard and admin APIs (no admin session and no Supabase Auth session → redirect to /login for
- * pages, 401 for APIs), refreshes an expired Supabase Auth session (new cookies on the request the
- * page sees and on the response), keeps staff members (Supabase Auth) to the admin APIs that check
- * their customers, and lets only a customer's allowed origins frame its widget (CSP
- * frame-ancestors).
+ * Gives every request an id for log correlation, sets baseline security headers, refreshes an
+ * expired Supabase Auth session (new cookies on the request the page sees and on the response),
+ * sends a request to the dashboard or the admin APIs without any session to /login (pages, back to
+ * where it was going) or answers it 401 (APIs), and lets only a customer's allowed origins frame its
+ * widget (CSP frame-ancestors).
+ *
+ * It knows no roles: who may call which API or see which page is declared by each route and page
+ * (lib/auth/route.ts `staffRoute`, lib/auth/page.ts `staffPage`), which check the session again.
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { SESSION_COOKIE, isAdminSession } from '@/lib/auth/admin-session';
-import { memberMayCall, supabaseAuthEnabled, supabaseUser } from '@/lib/auth/staff';
+import { supabaseAuthEnabled, supabaseUser } from '@/lib/auth/staff';
 import { getConfig } from '@/lib/config';
 import { getCustomerByPublicKey } from '@/lib/customers';
 import { resolveDb } from '@/lib/db/resolve';
@@ -35,14 +37,14 @@ function isGuarded(pathname: string): boolean {
 type SetCookie = { name: string; value: string; options: Parameters<NextResponse['cookies']['set']>[2] };
 
 /**
- * Who may pass the guard: 'admin' (admin-token session), 'member' (Supabase Auth user) or null.
- * A refreshed Supabase session is written onto the request (so the page renders with it) and
- * collected in `refreshed` for the response.
+ * True when the request has a session: an admin-token session, or a Supabase Auth user (refreshed
+ * when it nears expiry: the new session is written onto the request, so the page renders with it,
+ * and collected in `refreshed` for the response).
  */
-async function guardIdentity(request: NextRequest, refreshed: SetCookie[]): Promise<'admin' | 'member' | null> {
+async function updateSession(request: NextRequest, refreshed: SetCookie[]): Promise<boolean> {
   const config = getConfig();
-  if (isAdminSession(config, request.cookies.get(SESSION_COOKIE)?.value)) return 'admin';
-  if (!supabaseAuthEnabled(config)) return null;
+  if (isAdminSession(config, request.cookies.get(SESSION_COOKIE)?.value)) return true;
+  if (!supabaseAuthEnabled(config)) return false;
   const user = await supabaseUser(config, {
     getAll: () => request.cookies.getAll(),
     setAll: (list) => {
@@ -52,7 +54,7 @@ async function guardIdentity(request: NextRequest, refreshed: SetCookie[]): Prom
       }
     },
   });
-  return user ? 'member' : null;
+  return user !== null;
 }
 
 export async function proxy(request: NextRequest) {
@@ -60,11 +62,9 @@ export async function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
 
   const refreshed: SetCookie[] = [];
-  const identity = isGuarded(pathname) || pathname === '/login' ? await guardIdentity(request, refreshed) : null;
+  const signedIn = isGuarded(pathname) || pathname === '/login' ? await updateSession(request, refreshed) : false;
   let response: NextResponse;
-  if (identity === 'member' && pathname.startsWith('/api/admin/') && !memberMayCall(pathname)) {
-    response = NextResponse.json({ error: { code: 'forbidden', message: 'administrators only' } }, { status: 403 });
-  } else if (isGuarded(pathname) && identity === null) {
+  if (isGuarded(pathname) && !signedIn) {
     if (pathname.startsWith('/api/')) {
       response = NextResponse.json({ error: { code: 'unauthorized', message: 'sign in at /login' } }, { status: 401 });
     } else {

@@ -3,7 +3,8 @@
  * (supabase/migrations/20261122070000_dashboard.sql) and the schemas its admin APIs validate with.
  */
 import { z } from 'zod';
-import { canSeeCustomer, requireManager, requireNamedCustomer, type Staff } from '@/lib/auth/staff';
+import { canSeeCustomer, requireAccess, requireNamedCustomer } from '@/lib/auth/access';
+import type { Staff } from '@/lib/auth/staff';
 import { replyInputSchema, replyToConversation } from '@/lib/conversations';
 import type { CronRun } from '@/lib/cron/run';
 import { customerUpdateSchema, updateCustomer, type Customer } from '@/lib/customers';
@@ -198,7 +199,7 @@ export async function staffUpdateCustomer(
   id: string,
   input: z.input<typeof customerUpdateSchema>,
 ): Promise<Customer> {
-  requireManager(staff, id);
+  requireAccess(staff, 'manager', id);
   if (staff.kind === 'member' && input.plan !== undefined) {
     throw new HttpError(403, 'forbidden', 'plan: changed by an administrator only');
   }

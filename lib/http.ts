@@ -140,8 +140,8 @@ function mediaType(request: Request): string {
 }
 
 /**
- * The CSRF check of cookie-authenticated mutations (every admin API: lib/auth/current-staff.ts
- * requireStaffApi): a browser attaches the session cookie to requests other sites make, so a
+ * The CSRF check of cookie-authenticated mutations (every admin API: the envelope of
+ * lib/auth/route.ts `staffRoute`): a browser attaches the session cookie to requests other sites make, so a
  * request that changes state must come from a page of this origin —
  * `Sec-Fetch-Site: same-origin` (or `none`, typed by the user) where the browser sends it (it
  * cannot be forged by a page), else an `Origin` equal to the origin the client addressed — 403

@@ -1,8 +1,6 @@
 import Link from 'next/link';
-import type { ReactNode } from 'react';
-import { requireStaffPage } from '@/lib/auth/current-staff';
+import { staffPage } from '@/lib/auth/page';
 import { fallbackServing } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,9 +16,8 @@ const NAV = [
  * Every dashboard page: signed-in staff only (proxy.ts checks first; this keeps the pages safe on
  * their own). Staff members (Supabase Auth) see the pages scoped to their customers.
  */
-export default async function DashboardLayout({ children }: { children: ReactNode }) {
-  const staff = await requireStaffPage('/dashboard');
-  const outage = staff.kind === 'member' && (await fallbackServing(getConfig()));
+export default staffPage({ path: '/dashboard', customer: 'none' }, async ({ config, staff, children }) => {
+  const outage = staff.kind === 'member' && (await fallbackServing(config));
   return (
     <div className="dashboard">
       <header className="dashboard-header">
@@ -61,4 +58,4 @@ export default async function DashboardLayout({ children }: { children: ReactNod
       </main>
     </div>
   );
-}
+});

@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
 import { StorageTiers } from '@/app/_components/storage-tiers';
-import { getConfig } from '@/lib/config';
-import { requireStaffPage } from '@/lib/auth/current-staff';
-import { staffDb, visibleCustomerIds, visibleCustomers } from '@/lib/auth/staff';
+import { visibleCustomerIds, visibleCustomers } from '@/lib/auth/access';
+import { staffPage } from '@/lib/auth/page';
 import { listCustomers } from '@/lib/customers';
 import { scopedOverview } from '@/lib/dashboard';
 import { getHealth } from '@/lib/health';
@@ -15,12 +14,9 @@ export const metadata: Metadata = { title: 'Overview' };
 const hour = (iso: string) => new Date(iso).toISOString().slice(11, 16);
 const counter = (c: UsageCounter) => (c.limit === null ? `${c.used} (unlimited)` : `${c.used} / ${c.limit}`);
 
-export default async function OverviewPage() {
-  const staff = await requireStaffPage('/dashboard');
+export default staffPage({ path: '/dashboard', customer: 'none' }, async ({ config, staff, db }) => {
   const scope = visibleCustomerIds(staff);
-  const config = getConfig();
   const health = await getHealth(config);
-  const db = await staffDb(config, staff);
   const [{ depth, activity }, allCustomers] = await Promise.all([scopedOverview(db, scope), listCustomers(db)]);
   const customers = visibleCustomers(staff, allCustomers);
   const usage = await Promise.all(customers.map(async (c) => ({ customer: c, usage: await getUsage(db, c.id) })));
@@ -93,4 +89,4 @@ export default async function OverviewPage() {
       </section>
     </>
   );
-}
+});

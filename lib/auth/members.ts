@@ -1,7 +1,7 @@
 /**
  * A customer's staff (Supabase Auth mode): who is a member (`customer_members`), adding one by the
  * e-mail of their Supabase Auth account, removing one. Administrators, and the customer's owners and
- * admins (callers check `requireManager`); only owners make or remove owners. An address without
+ * admins (their routes declare access `manager`: lib/auth/route.ts); only owners make or remove owners. An address without
  * an Auth account is invited (Supabase Auth creates the account and e-mails the link), so adding
  * answers alike whether or not the address had an account: a manager of one customer cannot probe
  * which addresses the project knows (tests/security/member-enumeration.test.ts).
@@ -11,7 +11,8 @@ import type { Config } from '@/lib/config';
 import type { Db } from '@/lib/db/types';
 import { HttpError } from '@/lib/http';
 import { createServiceRoleClient } from '@/lib/supabase/server';
-import { MEMBER_ROLES, requireOwner, supabaseAuthEnabled, type Membership, type Staff } from './staff';
+import { requireAccess } from './access';
+import { MEMBER_ROLES, supabaseAuthEnabled, type Membership, type Staff } from './staff';
 
 export interface CustomerMember {
   userId: string;
@@ -100,7 +101,7 @@ export async function addMemberByEmail(
   input: z.input<typeof addMemberSchema>,
 ): Promise<{ member: CustomerMember; created: boolean }> {
   const { email, role } = addMemberSchema.parse(input);
-  if (role === 'owner') requireOwner(staff, customerId);
+  if (role === 'owner') requireAccess(staff, 'owner', customerId);
   const user = await accountFor(config, email);
   const { created } = await addMember(db, { customerId, userId: user.id, role });
   const row = (await memberRows(db, customerId)).find((m) => m.userId === user.id)!;
@@ -110,6 +111,6 @@ export async function addMemberByEmail(
 /** Remove a member (idempotent): they lose access to the customer at their next request. Owners are removed by owners. */
 export async function removeMember(db: Db, staff: Staff, customerId: string, userId: string): Promise<{ removed: boolean }> {
   const target = (await memberRows(db, customerId)).find((m) => m.userId === userId);
-  if (target?.role === 'owner') requireOwner(staff, customerId);
+  if (target?.role === 'owner') requireAccess(staff, 'owner', customerId);
   return db.rpc('customer_members_remove', { customerId: z.guid().parse(customerId), userId: z.guid().parse(userId) });
 }

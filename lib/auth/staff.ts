@@ -1,6 +1,9 @@
 /**
  * Who is using the dashboard: an administrator (admin-token session, every customer) or a staff
- * member signed in with Supabase Auth (only the customers they are a member of, `customer_members`).
+ * member signed in with Supabase Auth (only the customers they are a member of, `customer_members`):
+ * the session, the memberships and the database a staff member reads through. What each of them
+ * may do is lib/auth/access.ts; the envelopes that check it for every route and page are
+ * lib/auth/route.ts and lib/auth/page.ts.
  *
  * Framework-free: callers pass the request's cookies as `@supabase/ssr` cookie methods, so the
  * same code serves proxy.ts (which can write refreshed session cookies), route handlers and
@@ -13,7 +16,6 @@ import type { Config } from '@/lib/config';
 import { resolveDb } from '@/lib/db/resolve';
 import { SupabaseDb } from '@/lib/db/supabase';
 import type { Db } from '@/lib/db/types';
-import { HttpError } from '@/lib/http';
 import { createLogger } from '@/lib/log';
 import { createAuthClient } from '@/lib/supabase/server';
 
@@ -126,97 +128,6 @@ export async function staffDb(config: Config, staff: Staff): Promise<Db> {
   const db = await resolveDb(config);
   if (staff.kind === 'admin' || !config.supabase || (await fallbackServing(config))) return db;
   return new SupabaseDb(config.supabase, { accessToken: staff.accessToken, pingTimeoutMs: config.dbConnectTimeoutMs });
-}
-
-/**
- * The one customer a page shows a staff member at a time: `requested` when they are a member of it,
- * else their first; null when they belong to none. Undefined for an administrator (every customer).
- */
-export function pageCustomer(staff: Staff, requested: string | undefined): string | null | undefined {
-  if (staff.kind === 'admin') return undefined;
-  return staff.memberships.find((m) => m.customerId === requested)?.customerId ?? staff.memberships[0]?.customerId ?? null;
-}
-
-/** The customer ids `staff` may see, or null for all of them (an administrator). */
-export function visibleCustomerIds(staff: Staff): string[] | null {
-  return staff.kind === 'admin' ? null : staff.memberships.map((m) => m.customerId);
-}
-
-/** The customers of `list` that `staff` may see (all of them for an administrator). */
-export function visibleCustomers<C extends { id: string }>(staff: Staff, list: C[]): C[] {
-  return list.filter((c) => canSeeCustomer(staff, c.id));
-}
-
-export function canSeeCustomer(staff: Staff, customerId: string): boolean {
-  return staff.kind === 'admin' || staff.memberships.some((m) => m.customerId === customerId);
-}
-
-/** Throws 403 unless `staff` may act on `customerId`. */
-export function requireCustomer(staff: Staff, customerId: string): void {
-  if (!canSeeCustomer(staff, customerId)) {
-    throw new HttpError(403, 'forbidden', 'you are not a member of this customer');
-  }
-}
-
-/** The roles that manage a customer (its settings and its staff); agents operate it. */
-const MANAGER_ROLES: readonly Membership['role'][] = ['owner', 'admin'];
-
-function memberRole(staff: Staff, customerId: string): Membership['role'] | null {
-  return staff.kind === 'member' ? (staff.memberships.find((m) => m.customerId === customerId)?.role ?? null) : null;
-}
-
-/** An administrator, or an owner or admin of the customer. */
-export function canManageCustomer(staff: Staff, customerId: string): boolean {
-  const role = memberRole(staff, customerId);
-  return staff.kind === 'admin' || (role !== null && MANAGER_ROLES.includes(role));
-}
-
-/**
- * For APIs where an administrator may leave the customer out (all of them): a staff member must
- * name one (400) of their own (403).
- */
-export function requireNamedCustomer(staff: Staff, customerId: string | undefined): void {
-  if (staff.kind === 'admin') return;
-  if (!customerId) throw new HttpError(400, 'invalid_request', 'customerId: required for staff members');
-  requireCustomer(staff, customerId);
-}
-
-/** Throws 403 unless `staff` manages `customerId` (its settings and staff). */
-export function requireManager(staff: Staff, customerId: string): void {
-  requireCustomer(staff, customerId);
-  if (!canManageCustomer(staff, customerId)) {
-    throw new HttpError(403, 'forbidden', 'only the customer’s owners and admins change its settings and staff');
-  }
-}
-
-/** Throws 403 unless `staff` may grant or take away the owner role of `customerId`: its owners (and administrators). */
-export function requireOwner(staff: Staff, customerId: string): void {
-  if (staff.kind !== 'admin' && memberRole(staff, customerId) !== 'owner') {
-    throw new HttpError(403, 'forbidden', 'role: only the customer’s owners make or remove owners');
-  }
-}
-
-/** Throws 403 unless `staff` is an administrator (pages and APIs not scoped to a customer). */
-export function requireAdmin(staff: Staff): void {
-  if (staff.kind !== 'admin') throw new HttpError(403, 'forbidden', 'administrators only');
-}
-
-/**
- * Admin APIs a staff member (Supabase Auth) may call; each checks the customer itself. Every other
- * /api/admin/* path is for administrators only — proxy.ts refuses it to members, so an API that does
- * not check membership can never leak another customer's data (fail closed).
- */
-const MEMBER_APIS = [
-  /^\/api\/admin\/conversations\/[^/]+\/replies$/,
-  /^\/api\/admin\/customers\/[^/]+$/,
-  /^\/api\/admin\/customers\/[^/]+\/members(\/[^/]+)?$/,
-  /^\/api\/admin\/queue\/retry$/,
-  /^\/api\/admin\/crawl-jobs$/,
-  /^\/api\/admin\/crawl-jobs\/[^/]+(\/results|\/cancel)?$/,
-];
-
-export function memberMayCall(pathname: string): boolean {
-  return MEMBER_APIS.some((re) => re.test(pathname));
 }
 
 /**

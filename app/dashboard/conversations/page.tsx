@@ -1,8 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { requireStaffPage } from '@/lib/auth/current-staff';
-import { pageCustomer, staffDb } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
+import { staffPage } from '@/lib/auth/page';
 import { CONVERSATION_STATUSES, conversationQuerySchema, listConversations } from '@/lib/dashboard';
 import { CustomerPicker } from '../_components/customer-picker';
 import { Pager } from '../_components/pager';
@@ -12,15 +10,12 @@ export const metadata: Metadata = { title: 'Conversations' };
 
 const LIMIT = 20;
 
-export default async function ConversationsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  const params = await searchParams;
-  const staff = await requireStaffPage('/dashboard/conversations');
-  // A staff member sees one of their customers at a time; an administrator sees every customer's.
-  const customerId = pageCustomer(staff, params.customer);
+// A staff member sees one of their customers at a time; an administrator sees every customer's.
+export default staffPage({ path: '/dashboard/conversations', customer: 'optional' }, async ({ staff, db, searchParams: params, customerId }) => {
   const parsed = conversationQuerySchema.safeParse({ search: params.q || undefined, status: params.status || undefined, offset: params.offset, limit: LIMIT });
   const query = { ...(parsed.success ? parsed.data : conversationQuerySchema.parse({ limit: LIMIT })), customerId: customerId ?? undefined };
   const { conversations, total } =
-    customerId === null ? { conversations: [], total: 0 } : await listConversations(await staffDb(getConfig(), staff), query);
+    customerId === null ? { conversations: [], total: 0 } : await listConversations(db, query);
   const href = (offset: number) => {
     const next = new URLSearchParams();
     if (staff.kind === 'member' && customerId) next.set('customer', customerId);
@@ -68,4 +63,4 @@ export default async function ConversationsPage({ searchParams }: { searchParams
       <Pager total={total} limit={LIMIT} offset={query.offset} href={href} />
     </>
   );
-}
+});

@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { requireStaffPage } from '@/lib/auth/current-staff';
-import { pageCustomer, staffDb, visibleCustomers } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
+import { visibleCustomers } from '@/lib/auth/access';
+import { staffPage } from '@/lib/auth/page';
 import { listCustomers } from '@/lib/customers';
 import { listJobsQuerySchema } from '@/lib/jobs';
 import { getPersistentJobManager } from '@/lib/jobs/persistent-job-manager';
@@ -15,14 +14,10 @@ export const metadata: Metadata = { title: 'Crawl jobs' };
 
 const LIMIT = 20;
 
-export default async function CrawlJobsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  const params = await searchParams;
-  const staff = await requireStaffPage('/dashboard/crawls');
-  // A staff member sees one of their customers' crawls at a time; an administrator sees all.
-  const customerId = pageCustomer(staff, params.customer);
+// A staff member sees one of their customers' crawls at a time; an administrator sees all.
+export default staffPage({ path: '/dashboard/crawls', customer: 'optional' }, async ({ staff, db, searchParams: params, customerId }) => {
   const parsed = listJobsQuerySchema.safeParse({ status: params.status || undefined, offset: params.offset, limit: LIMIT });
   const query = { ...(parsed.success ? parsed.data : listJobsQuerySchema.parse({ limit: LIMIT })), customerId: customerId ?? undefined };
-  const db = await staffDb(getConfig(), staff);
   const [{ jobs, total }, allCustomers] = await Promise.all([
     customerId === null ? { jobs: [], total: 0 } : getPersistentJobManager(db).then((manager) => manager.listJobs(query)),
     listCustomers(db),
@@ -73,4 +68,4 @@ export default async function CrawlJobsPage({ searchParams }: { searchParams: Pr
       </section>
     </>
   );
-}
+});

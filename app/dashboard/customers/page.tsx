@@ -1,17 +1,15 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { requireStaffPage } from '@/lib/auth/current-staff';
-import { staffDb, visibleCustomers } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
+import { visibleCustomers } from '@/lib/auth/access';
+import { staffPage } from '@/lib/auth/page';
 import { PLANS, listCustomers } from '@/lib/customers';
 import { CustomerForm } from '../_components/actions';
 import { Table } from '../_components/table';
 
 export const metadata: Metadata = { title: 'Customers' };
 
-export default async function CustomersPage() {
-  const staff = await requireStaffPage('/dashboard/customers');
-  const all = await listCustomers(await staffDb(getConfig(), staff));
+export default staffPage({ path: '/dashboard/customers', customer: 'none' }, async ({ staff, db }) => {
+  const all = await listCustomers(db);
   const customers = visibleCustomers(staff, all);
   return (
     <>
@@ -40,4 +38,4 @@ export default async function CustomersPage() {
       )}
     </>
   );
-}
+});

@@ -1,8 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { requireStaffPage } from '@/lib/auth/current-staff';
-import { pageCustomer, staffDb } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
+import { staffPage } from '@/lib/auth/page';
 import { QUEUE_STATUSES, listQueue, queueQuerySchema } from '@/lib/dashboard';
 import { queueStats } from '@/lib/queue';
 import { ActionButton } from '../_components/actions';
@@ -14,14 +12,10 @@ export const metadata: Metadata = { title: 'Queue' };
 
 const LIMIT = 50;
 
-export default async function QueuePage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  const params = await searchParams;
-  const staff = await requireStaffPage('/dashboard/queue');
-  // A staff member sees one of their customers' queue at a time; an administrator sees all of it.
-  const customerId = pageCustomer(staff, params.customer);
+// A staff member sees one of their customers' queue at a time; an administrator sees all of it.
+export default staffPage({ path: '/dashboard/queue', customer: 'optional' }, async ({ staff, db, searchParams: params, customerId }) => {
   const parsed = queueQuerySchema.safeParse({ status: params.status || undefined, offset: params.offset, limit: LIMIT });
   const query = { ...(parsed.success ? parsed.data : queueQuerySchema.parse({ limit: LIMIT })), customerId: customerId ?? undefined };
-  const db = await staffDb(getConfig(), staff);
   const [{ messages, total }, depth] =
     customerId === null
       ? [{ messages: [], total: 0 }, { pending: 0, processing: 0, completed: 0, failed: 0 }]
@@ -85,4 +79,4 @@ export default async function QueuePage({ searchParams }: { searchParams: Promis
       <Pager total={total} limit={LIMIT} offset={query.offset} href={(offset) => href({ status: query.status, offset })} />
     </>
   );
-}
+});

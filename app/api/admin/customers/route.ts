@@ -1,30 +1,17 @@
 /** POST /api/admin/customers — create a customer (idempotent on the client's `id`); GET — every customer. */
+import { staffRoute } from '@/lib/auth/route';
 import { createCustomer, customerInputSchema, listCustomers } from '@/lib/customers';
-import { requireStaffApi } from '@/lib/auth/current-staff';
-import { requireAdmin } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
-import { resolveDb } from '@/lib/db/resolve';
-import { errorResponse, parseWith, readJson } from '@/lib/http';
-import { observed } from '@/lib/metrics';
 
 export const dynamic = 'force-dynamic';
 
-export const POST = observed('/api/admin/customers', async (request: Request) => {
-  try {
-    requireAdmin(await requireStaffApi(request));
-    const input = parseWith(customerInputSchema, await readJson(request, 64 * 1024));
-    const result = await createCustomer(await resolveDb(getConfig()), input);
+export const POST = staffRoute(
+  { route: '/api/admin/customers', access: 'admin', customer: 'none', body: customerInputSchema },
+  async ({ service, body }) => {
+    const result = await createCustomer(service, body);
     return Response.json(result, { status: result.created ? 201 : 200 });
-  } catch (error) {
-    return errorResponse(error);
-  }
-});
+  },
+);
 
-export const GET = observed('/api/admin/customers', async (request: Request) => {
-  try {
-    requireAdmin(await requireStaffApi(request));
-    return Response.json(await listCustomers(await resolveDb(getConfig())), { headers: { 'cache-control': 'no-store' } });
-  } catch (error) {
-    return errorResponse(error);
-  }
-});
+export const GET = staffRoute({ route: '/api/admin/customers', access: 'admin', customer: 'none' }, async ({ service }) =>
+  Response.json(await listCustomers(service), { headers: { 'cache-control': 'no-store' } }),
+);

@@ -2,9 +2,8 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
-import { requireStaffPage } from '@/lib/auth/current-staff';
-import { canSeeCustomer, staffDb } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
+import { canSeeCustomer } from '@/lib/auth/access';
+import { staffPage } from '@/lib/auth/page';
 import { getConversation } from '@/lib/dashboard';
 import { ReplyForm } from '../../_components/actions';
 
@@ -12,11 +11,8 @@ export const metadata: Metadata = { title: 'Conversation' };
 
 const ROLE_LABEL: Record<string, string> = { visitor: 'Visitor', bot: 'Bot', staff: 'Staff', system: 'System' };
 
-export default async function ConversationPage({ params }: { params: Promise<{ id: string }> }) {
-  const id = z.guid().safeParse((await params).id);
-  if (!id.success) notFound();
-  const staff = await requireStaffPage(`/dashboard/conversations/${id.data}`);
-  const thread = await getConversation(await staffDb(getConfig(), staff), id.data);
+export default staffPage({ path: '/dashboard/conversations/[id]', customer: 'resource', params: z.object({ id: z.guid() }) }, async ({ staff, db, params }) => {
+  const thread = await getConversation(db, params.id);
   // Another customer's conversation is as absent as a missing one: its existence is not disclosed.
   if (!thread || !canSeeCustomer(staff, thread.conversation.customerId)) notFound();
   const { conversation, messages } = thread;
@@ -45,4 +41,4 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
       <ReplyForm conversationId={conversation.id} />
     </>
   );
-}
+});

@@ -1,9 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { requireStaffPage } from '@/lib/auth/current-staff';
-import { staffDb } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
+import { z } from 'zod';
+import { staffPage } from '@/lib/auth/page';
 import { crawlTimeline, findStaffJob } from '@/lib/dashboard';
 import { RESULT_STATUSES, getPersistentJobManager, jobIdSchema, type ResultStatus } from '@/lib/jobs/persistent-job-manager';
 import { ActionButton } from '../../_components/actions';
@@ -14,23 +13,14 @@ export const metadata: Metadata = { title: 'Crawl job' };
 
 const LIMIT = 50;
 
-export default async function CrawlJobPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ id: string }>;
-  searchParams: Promise<Record<string, string | undefined>>;
-}) {
-  const id = jobIdSchema.safeParse(decodeURIComponent((await params).id));
-  if (!id.success) notFound();
-  const query = await searchParams;
+const params = z.object({ id: z.string().transform((id) => decodeURIComponent(id)).pipe(jobIdSchema) });
+
+export default staffPage({ path: '/dashboard/crawls/[id]', customer: 'resource', params }, async ({ staff, db, params: { id }, searchParams: query }) => {
   const status = RESULT_STATUSES.includes(query.status as ResultStatus) ? (query.status as ResultStatus) : undefined;
   const afterId = Math.max(0, Number(query.after) || 0);
-  const staff = await requireStaffPage(`/dashboard/crawls/${encodeURIComponent(id.data)}`);
-  const db = await staffDb(getConfig(), staff);
   const manager = await getPersistentJobManager(db);
   // The page shows the database's figures (the hot copy may lag a running crawl by one write).
-  const job = await findStaffJob(manager, staff, id.data);
+  const job = await findStaffJob(manager, staff, id);
   if (!job) notFound();
   const [page, timeline] = await Promise.all([
     manager.getJobResultsFromSupabase(job.jobId, { status, afterId, limit: LIMIT }),
@@ -114,4 +104,4 @@ export default async function CrawlJobPage({
       </nav>
     </>
   );
-}
+});

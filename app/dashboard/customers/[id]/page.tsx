@@ -3,8 +3,9 @@ import { headers } from 'next/headers';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
-import { requireStaffPage } from '@/lib/auth/current-staff';
-import { MEMBER_ROLES, canManageCustomer, canSeeCustomer, staffDb, supabaseAuthEnabled } from '@/lib/auth/staff';
+import { canManageCustomer } from '@/lib/auth/access';
+import { staffPage } from '@/lib/auth/page';
+import { MEMBER_ROLES, supabaseAuthEnabled } from '@/lib/auth/staff';
 import { listMembers } from '@/lib/auth/members';
 import { resolveDb } from '@/lib/db/resolve';
 import { getConfig } from '@/lib/config';
@@ -16,13 +17,8 @@ import { embedSnippet } from '@/lib/widget';
 
 export const metadata: Metadata = { title: 'Customer' };
 
-export default async function CustomerPage({ params }: { params: Promise<{ id: string }> }) {
-  const id = z.guid().safeParse((await params).id);
-  if (!id.success) notFound();
-  const staff = await requireStaffPage(`/dashboard/customers/${id.data}`);
-  if (!canSeeCustomer(staff, id.data)) notFound();
-  const config = getConfig();
-  const customer = await getCustomer(await staffDb(config, staff), id.data);
+export default staffPage({ path: '/dashboard/customers/[id]', customer: 'required', params: z.object({ id: z.guid() }) }, async ({ config, staff, db, params }) => {
+  const customer = await getCustomer(db, params.id);
   if (!customer) notFound();
   const manages = canManageCustomer(staff, customer.id);
   const h = await headers();
@@ -80,7 +76,7 @@ export default async function CustomerPage({ params }: { params: Promise<{ id: s
       {manages && supabaseAuthEnabled(config) && <StaffMembers customerId={customer.id} />}
     </>
   );
-}
+});
 
 /** Who may sign in to this customer's dashboard (Supabase Auth accounts in `customer_members`). */
 async function StaffMembers({ customerId }: { customerId: string }) {

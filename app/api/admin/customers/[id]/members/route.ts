@@ -6,40 +6,22 @@
  * owners make owners); 409 without Supabase Auth.
  */
 import { z } from 'zod';
-import { requireStaffApi } from '@/lib/auth/current-staff';
 import { addMemberByEmail, addMemberSchema, listMembers } from '@/lib/auth/members';
-import { requireManager } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
-import { resolveDb } from '@/lib/db/resolve';
-import { errorResponse, parseWith, readJson } from '@/lib/http';
-import { observed } from '@/lib/metrics';
+import { staffRoute } from '@/lib/auth/route';
 
 export const dynamic = 'force-dynamic';
 
-type Context = { params: Promise<{ id: string }> };
+const params = z.object({ id: z.guid() });
 
-export const GET = observed('/api/admin/customers/[id]/members', async (request: Request, { params }: Context) => {
-  try {
-    const staff = await requireStaffApi(request);
-    const { id } = parseWith(z.object({ id: z.guid() }), await params);
-    requireManager(staff, id);
-    const config = getConfig();
-    return Response.json(await listMembers(await resolveDb(config), config, id), { headers: { 'cache-control': 'no-store' } });
-  } catch (error) {
-    return errorResponse(error);
-  }
-});
+export const GET = staffRoute(
+  { route: '/api/admin/customers/[id]/members', access: 'manager', customer: 'required', params },
+  async ({ service, config, params }) => Response.json(await listMembers(service, config, params.id), { headers: { 'cache-control': 'no-store' } }),
+);
 
-export const POST = observed('/api/admin/customers/[id]/members', async (request: Request, { params }: Context) => {
-  try {
-    const staff = await requireStaffApi(request);
-    const { id } = parseWith(z.object({ id: z.guid() }), await params);
-    requireManager(staff, id);
-    const input = parseWith(addMemberSchema, await readJson(request, 4 * 1024));
-    const config = getConfig();
-    const result = await addMemberByEmail(await resolveDb(config), config, staff, id, input);
+export const POST = staffRoute(
+  { route: '/api/admin/customers/[id]/members', access: 'manager', customer: 'required', params, body: addMemberSchema, maxBytes: 4 * 1024 },
+  async ({ service, config, staff, params, body }) => {
+    const result = await addMemberByEmail(service, config, staff, params.id, body);
     return Response.json(result, { status: result.created ? 201 : 200 });
-  } catch (error) {
-    return errorResponse(error);
-  }
-});
+  },
+);

@@ -3,21 +3,10 @@
  * stops working at once). The new key comes with the request, so a repeated request sets the same key.
  */
 import { z } from 'zod';
-import { requireStaffApi } from '@/lib/auth/current-staff';
-import { requireAdmin } from '@/lib/auth/staff';
-import { getConfig } from '@/lib/config';
+import { staffRoute } from '@/lib/auth/route';
 import { rotateKey, rotateKeySchema } from '@/lib/customers';
-import { resolveDb } from '@/lib/db/resolve';
-import { errorResponse, parseWith, readJson } from '@/lib/http';
-import { observed } from '@/lib/metrics';
 
-export const POST = observed('/api/admin/customers/[id]/rotate-key', async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
-  try {
-    requireAdmin(await requireStaffApi(request));
-    const { id } = parseWith(z.object({ id: z.guid() }), await params);
-    const { publicKey } = parseWith(rotateKeySchema, await readJson(request, 4 * 1024));
-    return Response.json(await rotateKey(await resolveDb(getConfig()), id, publicKey));
-  } catch (error) {
-    return errorResponse(error);
-  }
-});
+export const POST = staffRoute(
+  { route: '/api/admin/customers/[id]/rotate-key', access: 'admin', customer: 'none', params: z.object({ id: z.guid() }), body: rotateKeySchema, maxBytes: 4 * 1024 },
+  async ({ service, params, body }) => Response.json(await rotateKey(service, params.id, body.publicKey)),
+);
