@@ -58,12 +58,17 @@ export interface StaffPageProps {
   children?: ReactNode;
 }
 
+export type StaffPageComponent = ((props: StaffPageProps) => Promise<ReactNode>) & {
+  /** The declaration, for the access table's test. */
+  readonly declared: { path: string; customer: PageCustomer };
+};
+
 /** A dashboard page (or layout) inside the envelope (see the top of this file). */
 export function staffPage<P extends z.ZodType | undefined = undefined>(
   spec: StaffPageSpec<P>,
   render: (input: StaffPageInput<P extends z.ZodType ? z.output<P> : undefined>) => Promise<ReactNode>,
-): (props: StaffPageProps) => Promise<ReactNode> {
-  return async (props) => {
+): StaffPageComponent {
+  const page = async (props: StaffPageProps): Promise<ReactNode> => {
     const raw = (await props.params) ?? {};
     const staff = await currentStaff();
     if (!staff) {
@@ -84,4 +89,5 @@ export function staffPage<P extends z.ZodType | undefined = undefined>(
     const config = getConfig();
     return render({ config, staff, db: await staffDb(config, staff), params, searchParams, customerId, children: props.children });
   };
+  return Object.assign(page, { declared: { path: spec.path, customer: spec.customer } });
 }
