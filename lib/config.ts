@@ -93,6 +93,7 @@ const envSchema = z.object({
   OPENAI_MODEL: optional(z.string().max(200)),
   TRUST_PROXY_HOPS: optional(z.coerce.number().int().min(0).max(10)),
   WIDGET_ADDRESS_DAILY_SHARE: optional(z.coerce.number().gt(0).max(100)),
+  WIDGET_CUSTOMER_CACHE_MS: optional(z.coerce.number().int().min(0).max(300_000)),
   PORT: optional(z.coerce.number().int().min(1).max(65_535)),
   HOST: optional(z.string()),
   CI: optional(flag),
@@ -218,6 +219,13 @@ export interface Config {
    * (lib/widget/limits.ts). A fraction: WIDGET_ADDRESS_DAILY_SHARE is in percent. @default 0.05
    */
   widgetAddressDailyShare: number;
+  /**
+   * How long a process keeps a widget key's customer (and its origins and plan allowance) in memory
+   * before asking the database again (lib/customers.ts cachedByPublicKey): the longest an updated
+   * customer or a rotated key takes to reach other processes (the process that made the change
+   * forgets at once). 0: no cache. @default 5000
+   */
+  widgetCustomerCacheMs: number;
   port: number;
   host: string | undefined;
   /** Tests must fail (never skip) when PostgreSQL or Redis is missing. True under CI. */
@@ -334,6 +342,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : undefined,
     clientAddress: { trustProxyHops: e.TRUST_PROXY_HOPS ?? 0, vercel: Boolean(e.VERCEL) },
     widgetAddressDailyShare: (e.WIDGET_ADDRESS_DAILY_SHARE ?? 5) / 100,
+    widgetCustomerCacheMs: e.WIDGET_CUSTOMER_CACHE_MS ?? 5000,
     port: e.PORT ?? 3000,
     host: e.HOST,
     requireServices: Boolean(e.CI || e.REQUIRE_SERVICES),

@@ -13,19 +13,12 @@
 import type { Config } from '@/lib/config';
 import type { Db } from '@/lib/db/types';
 import { createLogger } from '@/lib/log';
+import type { Passage } from '@/lib/queue';
 import type { Responder, Response } from '@/lib/queue/responder';
 
-const log = createLogger('chat');
+export type { Passage };
 
-/** A passage of a crawled page that matches a question. */
-export interface Passage {
-  url: string;
-  title: string;
-  passage: string;
-  rank: number;
-  /** Share of the question's words the page contains (0..1). */
-  coverage: number;
-}
+const log = createLogger('chat');
 
 /**
  * Words the model is asked to stay within, and the tokens it may spend (≈ MAX_REPLY_CHARS / 4,
@@ -52,11 +45,15 @@ function sourced(content: string, passages: Passage[], source: string): Response
   };
 }
 
-/** Answers with the best matching passage of the customer's crawled pages and its URL. */
+/**
+ * Answers with the best matching passage of the customer's crawled pages and its URL (the passage
+ * handed over with the message, else searched).
+ */
 export function crawledContentResponder(db: Db): Responder {
   return {
+    passages: 1,
     async respond(message) {
-      const [best] = await searchPages(db, message.customerId, message.data.text, 1);
+      const [best] = message.passages ?? (await searchPages(db, message.customerId, message.data.text, 1));
       if (!best) return noAnswer();
       const title = best.title ? `${best.title}: ` : '';
       return sourced(`${best.passage}\n\nSource: ${title}${best.url}`, [best], 'crawled-content');
@@ -76,14 +73,15 @@ export interface OpenAiOptions {
 
 /**
  * Retrieval-augmented answers from an OpenAI-compatible chat-completions endpoint, with the top
- * passages as context. No passage: the polite hand-off, without calling the model. A failing call
+ * passages as context (those handed over with the message, else searched). No passage: the polite hand-off, without calling the model. A failing call
  * falls back to the search answer (a visitor always gets a reply).
  */
 export function openAiResponder(db: Db, options: OpenAiOptions): Responder {
   const fetchImpl = options.fetch ?? fetch;
   return {
+    passages: 3,
     async respond(message) {
-      const passages = await searchPages(db, message.customerId, message.data.text, 3);
+      const passages = message.passages ?? (await searchPages(db, message.customerId, message.data.text, 3));
       if (passages.length === 0) return noAnswer();
       const context = passages.map((p, i) => `[${i + 1}] ${p.title} (${p.url})\n${p.passage}`).join('\n\n');
       try {

@@ -20,6 +20,11 @@ export interface Db {
   /** Whether the outage fallback serves now: `servingStatus().fallbackActive` without its journal read. */
   fallbackActive?(): boolean;
   /**
+   * `servingStatus().generation` without its journal read (present on the outage fallback; a plain
+   * backend is always generation 0).
+   */
+  readonly generation?: number;
+  /**
    * Fail every call in flight with a connection error (08006) and use new connections from now
    * on: the outage fallback calls it when it leaves a primary that stopped answering.
    */

@@ -57,6 +57,25 @@ export function enqueueMessages(db: Db, input: EnqueueInput): Promise<EnqueueRes
   return db.rpc('queue_enqueue', enqueueInputSchema.parse(input));
 }
 
+export interface EnqueueAndClaimResult extends EnqueueResult {
+  /** The new messages claimed for the caller to answer now (with their passages when asked for). */
+  claimed: ClaimedMessage[];
+}
+
+/**
+ * Enqueue (as enqueueMessages) and, in the same round trip, claim up to `inline` of the messages
+ * this call created, each with its top `passages` search results (widget_send). A claim or search
+ * that fails there leaves the messages pending for the worker (`claimed` is then empty); the
+ * enqueue stands either way.
+ */
+export function enqueueAndClaim(
+  db: Db,
+  input: EnqueueInput,
+  { inline, passages = 0 }: { inline: number; passages?: number },
+): Promise<EnqueueAndClaimResult> {
+  return db.rpc('widget_send', { ...enqueueInputSchema.parse(input), inline, passages, maxRetries: MAX_RETRIES });
+}
+
 export interface ClaimOptions {
   /** @default 10 */
   limit?: number;

@@ -5,7 +5,7 @@
  * batch size. A worker that dies mid-way leaves its claims to expire and be claimed again.
  */
 import type { Db } from '@/lib/db/types';
-import { claimMessages, deliverMessages, failMessages, type ClaimOptions } from './index';
+import { claimMessages, deliverMessages, failMessages, type ClaimOptions, type ClaimedMessage } from './index';
 import { capReply, type Responder } from './responder';
 
 export interface ProcessResult {
@@ -19,7 +19,19 @@ export async function processMessages(
   responder: Responder,
   options: Omit<ClaimOptions, 'complete'> = {},
 ): Promise<ProcessResult> {
-  const claimed = await claimMessages(db, options);
+  return answerClaimed(db, responder, await claimMessages(db, options), options);
+}
+
+/**
+ * Ask the responder about messages the caller claimed (processMessages, or the widget's send with
+ * widget_send), deliver the answered ones and fail the rest.
+ */
+export async function answerClaimed(
+  db: Db,
+  responder: Responder,
+  claimed: ClaimedMessage[],
+  options: Pick<ClaimOptions, 'maxRetries'> = {},
+): Promise<ProcessResult> {
   if (claimed.length === 0) return { claimed: 0, delivered: [], failed: [] };
   const outcomes = await Promise.allSettled(claimed.map((m) => responder.respond(m)));
   const answered = claimed.flatMap((m, i) => {

@@ -12,6 +12,12 @@ export interface Response {
 }
 
 export interface Responder {
+  /**
+   * Passages of the customer's crawled pages this responder answers from, per message: a caller
+   * that claims messages together with their search (the widget's send, lib/widget sendMessages)
+   * fetches this many and hands them over as `message.passages`. Absent: none are fetched.
+   */
+  readonly passages?: number;
   respond(message: ClaimedMessage): Promise<Response>;
 }
 

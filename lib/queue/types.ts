@@ -38,11 +38,27 @@ export interface EnqueuedMessage {
   created: boolean;
 }
 
+/** A passage of a customer's crawled page that matches a message (crawl_pages_search). */
+export interface Passage {
+  url: string;
+  title: string;
+  passage: string;
+  rank: number;
+  /** Share of the question's words the page contains (0..1). */
+  coverage: number;
+}
+
 /** What a worker gets for each claimed message. */
 export type ClaimedMessage = Pick<
   QueuedMessage,
   'id' | 'customerId' | 'sessionId' | 'clientMessageId' | 'data' | 'retryCount' | 'position'
->;
+> & {
+  /**
+   * The best passages for the message's text, best first, when they were found together with the
+   * claim (widget_send, for a responder's `passages`); absent, a responder searches itself.
+   */
+  passages?: Passage[];
+};
 
 export type MessageRole = 'visitor' | 'bot' | 'staff' | 'system';
 

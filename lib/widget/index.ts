@@ -16,21 +16,20 @@
  * for.
  */
 import { z } from 'zod';
-import { publicKeySchema, type Customer } from '@/lib/customers';
-import { servingStatus } from '@/lib/db/fallback';
+import { cachedByPublicKey, publicKeySchema, type Customer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { HttpError, clientIp, requestOrigin } from '@/lib/http';
 import { createLogger } from '@/lib/log';
 import {
   clientMessageIdSchema,
-  enqueueMessages,
+  enqueueAndClaim,
   getSession,
   messageTextSchema,
   sessionIdSchema,
   type ConversationMessage,
   type QueueStatus,
 } from '@/lib/queue';
-import { processMessages } from '@/lib/queue/processor';
+import { answerClaimed } from '@/lib/queue/processor';
 import type { Responder } from '@/lib/queue/responder';
 import type { WidgetCustomer } from './limits';
 
@@ -92,10 +91,12 @@ export function embeddingOrigin(req: Origins): string | null {
 
 /**
  * The customer of `key` (with its monthly message allowance, for lib/widget/limits.ts), if the
- * widget is embedded on one of its allowed origins; 403 otherwise.
+ * widget is embedded on one of its allowed origins; 403 otherwise. Read from the process's cache of
+ * customers by key (lib/customers.ts cachedByPublicKey, WIDGET_CUSTOMER_CACHE_MS), so an open
+ * widget's sends and polls do not ask the database who the key belongs to.
  */
 export async function authorizeWidget(db: Db, key: string, req: Origins): Promise<WidgetCustomer> {
-  const customer = await db.rpc<WidgetCustomer | null>('widget_customer', { publicKey: key });
+  const customer = await cachedByPublicKey(db, key, (publicKey) => db.rpc<WidgetCustomer | null>('widget_customer', { publicKey }));
   if (!customer) throw new HttpError(403, 'unknown_key', 'key: no widget has this key');
   const embedding = embeddingOrigin(req);
   if (!embedding || !customer.allowedOrigins.includes(embedding)) {
@@ -157,9 +158,10 @@ export interface SentMessage {
 
 /**
  * Queue the visitor's messages (idempotently on clientMessageId), then try to process up to
- * `inline` of the new ones right away (lib/widget/limits.ts limitSend decides how many). Once this
- * returns, every message is durably queued: the others, and any whose inline processing failed, are
- * left for the queue worker.
+ * `inline` of the new ones right away (lib/widget/limits.ts limitSend decides how many): one round
+ * trip enqueues them, claims those and finds their passages (widget_send), a second delivers the
+ * answers (and a third fails what could not be answered). Once this returns, every message is
+ * durably queued: the others, and any whose inline processing failed, are left for the queue worker.
  */
 export async function sendMessages(
   db: Db,
@@ -168,22 +170,22 @@ export async function sendMessages(
   responder: Responder,
   { inline = input.messages.length }: { inline?: number } = {},
 ): Promise<{ conversationId: string; messages: SentMessage[] }> {
-  const queued = await enqueueMessages(db, {
-    customerId: customer.id,
-    sessionId: input.sessionId,
-    messages: input.messages.map((m) => ({
-      clientMessageId: m.clientMessageId,
-      data: { text: m.text, ...(m.sentAt ? { sentAt: m.sentAt } : {}) },
-    })),
-  });
-  const fresh = queued.messages
-    .filter((m) => m.created)
-    .map((m) => m.id)
-    .slice(0, inline);
+  const queued = await enqueueAndClaim(
+    db,
+    {
+      customerId: customer.id,
+      sessionId: input.sessionId,
+      messages: input.messages.map((m) => ({
+        clientMessageId: m.clientMessageId,
+        data: { text: m.text, ...(m.sentAt ? { sentAt: m.sentAt } : {}) },
+      })),
+    },
+    { inline, passages: responder.passages },
+  );
   let delivered = new Set<string>();
-  if (fresh.length > 0) {
+  if (queued.claimed.length > 0) {
     try {
-      delivered = new Set((await processMessages(db, responder, { ids: fresh, limit: fresh.length })).delivered);
+      delivered = new Set((await answerClaimed(db, responder, queued.claimed)).delivered);
     } catch (error) {
       // Already durable; the process-queue task picks these up.
       log.warn(`inline processing failed, left queued: ${(error as Error).message}`);
@@ -239,12 +241,10 @@ export async function sessionState(
   sessionId: string,
   after: number,
 ): Promise<WidgetSessionState> {
-  const [state, serving] = await Promise.all([
-    getSession(db, { customerId: customer.id, sessionId, afterPosition: after }),
-    servingStatus(db),
-  ]);
+  const state = await getSession(db, { customerId: customer.id, sessionId, afterPosition: after });
   return {
-    generation: serving.generation,
+    // Read after the call: had the database switched meanwhile, the client reads again from 0.
+    generation: db.generation ?? 0,
     conversationStatus: state.conversationStatus,
     messages: state.messages.map(({ role, content, clientMessageId, position, createdAt }) => ({
       role,

@@ -24,6 +24,8 @@ export interface PostgrestServer extends ProjectKeys {
   url: string;
   /** The project's JWT secret (give it to the GoTrue double: same project, same keys). */
   jwtSecret: string;
+  /** The functions called through /rest/v1/rpc so far, in order (one HTTP request each). */
+  readonly calls: readonly string[];
   /** Sign a token for any claims (e.g. an authenticated user: `{ role: 'authenticated', sub }`). */
   sign(claims: Record<string, unknown>): string;
   close(): Promise<void>;
@@ -94,6 +96,7 @@ export async function startPostgrestServer(options: {
   const secret = options.jwtSecret ?? crypto.randomBytes(32).toString('hex');
   const sql = postgres(options.databaseUrl, { max: 10, onnotice: () => {}, connect_timeout: 3 });
   const iat = Math.floor(Date.now() / 1000);
+  const calls: string[] = [];
 
   async function handleRpc(req: http.IncomingMessage, fn: string): Promise<unknown> {
     let bearer: string | undefined;
@@ -159,6 +162,7 @@ export async function startPostgrestServer(options: {
       send(404, { code: 'PGRST125', message: 'Invalid path specified in request URL', details: null, hint: null });
       return;
     }
+    calls.push(decodeURIComponent(match[1]!));
     handleRpc(req, decodeURIComponent(match[1]!)).then(
       (result) => send(200, result),
       (error: unknown) => {
@@ -172,6 +176,7 @@ export async function startPostgrestServer(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     jwtSecret: secret,
+    calls,
     ...projectKeys(secret),
     sign: (claims) => signJwt({ iat, exp: iat + 3600, ...claims }, secret),
     close: async () => {

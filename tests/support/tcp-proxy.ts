@@ -13,6 +13,11 @@ import { viaPort } from './cache';
 
 export interface TcpProxy {
   readonly port: number;
+  /**
+   * Data chunks forwarded from clients to the server so far: on loopback, one per request a client
+   * writes (a pipelined batch is one write), so the deltas count round trips.
+   */
+  readonly requests: number;
   pause(): void;
   resume(): void;
   blackhole(): void;
@@ -27,6 +32,7 @@ export async function startTcpProxy(
   listenPort = 0,
 ): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  let requests = 0;
   let paused = false;
   let blackholed = false;
   /** Connections open during a blackhole: they dropped bytes, so they never forward again. */
@@ -51,7 +57,11 @@ export async function startTcpProxy(
       to.write(chunk);
     };
     if (blackholed) dead.add(client);
-    client.on('data', forward(upstream));
+    const toServer = forward(upstream);
+    client.on('data', (chunk: Buffer) => {
+      requests++;
+      toServer(chunk);
+    });
     upstream.on('data', forward(client));
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
@@ -78,6 +88,9 @@ export async function startTcpProxy(
 
   return {
     port,
+    get requests() {
+      return requests;
+    },
     pause() {
       paused = true;
       for (const socket of sockets) socket.pause();
