@@ -3,7 +3,11 @@
  * of rounds, a plain table, and a throw-away PostgreSQL database. Benchmarks print figures; they
  * never assert timings.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import postgres from 'postgres';
 import { loadConfig } from '@/lib/config';
 
@@ -27,6 +31,38 @@ export async function withBenchDatabase<T>(fn: (url: string) => Promise<T>): Pro
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * Start the app as `npm start` does (scripts/start.ts: `next build` only when there is no build or
+ * the sources changed since the last one, then the production server) on `port`, with `env` over
+ * this process's environment and a fresh data directory; resolves once /api/health answers 200.
+ * Its stderr (the app's warnings) goes to ours, and to `onStderr` too when given.
+ */
+export async function startApp(
+  port: number,
+  env: Record<string, string>,
+  { onStderr }: { onStderr?: (text: string) => void } = {},
+): Promise<ChildProcess> {
+  const app = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts'], {
+    env: { ...process.env, PORT: String(port), OMNIOPS_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-bench-')), ...env },
+    stdio: ['ignore', 'ignore', onStderr ? 'pipe' : 'inherit'],
+  });
+  app.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    onStderr?.(chunk.toString());
+  });
+  for (let i = 0; i < 1200; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return app;
+    } catch {
+      // not up yet (the first run builds the app)
+    }
+    if (app.exitCode !== null) throw new Error('[bench] the app exited during start-up');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  app.kill('SIGTERM');
+  throw new Error('[bench] the app did not start');
 }
 
 /** Run `op` `count` times with at most `concurrency` in flight; returns operations per second. */

@@ -8,11 +8,13 @@ import * as cleanup from './cleanup';
 import * as crawl from './crawl';
 import * as dbPort from './db-port';
 import * as fallback from './fallback';
+import * as http from './http';
 import * as queue from './queue';
 import * as transfer from './transfer';
 import * as widget from './widget';
 
-const benchmarks: Record<string, { run(): Promise<void> }> = {
+/** Each gets the `--name=value` arguments (`npm run bench -- http --rounds=1`); the other arguments name the benchmarks to run. */
+const benchmarks: Record<string, { run(options: readonly string[]): Promise<void> }> = {
   'db-port': dbPort,
   queue,
   widget,
@@ -21,11 +23,14 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   crawl,
   transfer,
   fallback,
+  http,
 };
 
 loadEnvFiles();
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const options = args.filter((arg) => arg.startsWith('--'));
+const only = args.filter((arg) => !arg.startsWith('--'));
 for (const [name, benchmark] of Object.entries(benchmarks)) {
   if (only.length > 0 && !only.includes(name)) continue;
-  await benchmark.run();
+  await benchmark.run(options);
 }

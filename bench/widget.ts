@@ -6,11 +6,9 @@
  *   - click-to-visible for a new message (goal < 100 ms: the UI is optimistic);
  *   - a batch of 15 queued messages acknowledged after reconnecting (goal < 500 ms).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium } from '@playwright/test';
 import postgres from 'postgres';
 import { loadConfig } from '@/lib/config';
@@ -18,26 +16,9 @@ import { createCustomer } from '@/lib/customers';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
 import { PostgresDb } from '@/lib/db/postgres';
 import { freePort } from '../tests/support/services';
-import { median, opsPerSecond, printTable } from './harness';
+import { median, opsPerSecond, printTable, startApp } from './harness';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-async function startApp(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const app = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), OMNIOPS_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'omniops-bench-')) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return app;
-    } catch {
-      // not up yet (the first run builds the app)
-    }
-    if (app.exitCode !== null) throw new Error('[bench] the app exited during start-up');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('[bench] the app did not start');
-}
 
 /** The IndexedDB entry the widget's outbox would have written for a message typed offline. */
 function outboxEntry(key: string, sessionId: string, n: number) {
@@ -69,7 +50,7 @@ export async function run(): Promise<void> {
     // Enterprise: no monthly message limit in the way of the measurement.
     const { customer } = await createCustomer(db, { name: 'Bench Shop', allowedOrigins: [base], plan: 'enterprise' });
     const key = customer.publicKey;
-    app = await startApp(url.toString(), port);
+    app = await startApp(port, { DATABASE_URL: url.toString() });
 
     // ---- ingest ---------------------------------------------------------------------------
     const N = 4000;
