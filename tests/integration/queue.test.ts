@@ -112,6 +112,23 @@ describe.each(sqlBackendKinds)('message queue on %s', (kind) => {
     expect(await completeMessages(db, next.map((m) => m.id))).toBe(0);
   });
 
+  it('claims freshly enqueued messages with HOT updates, inserting into no index', async () => {
+    // A claim changes no indexed column; it stays HOT (the new row version on the same page, no
+    // index entries) only while the page has room for it: message_queue's fillfactor.
+    const { messages } = await enqueueMessages(db, { customerId, sessionId: session(), messages: texts(100, 'hot') });
+    const [counts] = await admin.query<{ claimed: number; hot: number }>(
+      // The counter before and after the claim, in one statement (PGlite keeps counting across
+      // transactions until its statistics are flushed).
+      `with b as materialized (select pg_stat_get_xact_tuples_hot_updated('public.message_queue'::regclass) as hot),
+            c as materialized (select public.queue_claim(jsonb_build_object('ids', $1::text::jsonb, 'limit', 100)) as r, b.hot from b)
+       select jsonb_array_length(c.r) as claimed,
+              (pg_stat_get_xact_tuples_hot_updated('public.message_queue'::regclass) - c.hot)::int as hot
+         from c`,
+      [JSON.stringify(messages.map((m) => m.id))],
+    );
+    expect(counts).toEqual({ claimed: 100, hot: 100 });
+  });
+
   it('claims a message again when its claim expires, counting the lost attempt', async () => {
     const { messages } = await enqueueMessages(db, { customerId, sessionId: session(), messages: texts(1, 'x') });
     const ids = messages.map((m) => m.id);

@@ -1,0 +1,13 @@
+-- Claims as HOT updates (issue 16, goal 3). message_queue was created with fillfactor 75 "for claim
+-- updates to stay HOT", but a page filled to 75 % with ~200-byte rows keeps room for the new
+-- versions of only about a third of its rows: measured on PostgreSQL 15, claiming 20,000 freshly
+-- enqueued messages made 32 % of the claims HOT. The other two thirds were written to another page
+-- and therefore inserted into every index (primary key, client key, claim index) — three index
+-- insertions per claimed message that a HOT update does not make. At fillfactor 50 every row's
+-- claim version fits on its page: all claims measured HOT (completions are not and cannot be: they
+-- take the row out of the partial claim index).
+--
+-- The setting applies to pages written from now on; existing pages keep their fill until rewritten.
+-- The cost is heap pages: half-full instead of three-quarters full, for a table that holds only the
+-- live outbox and 24 h of completed rows.
+alter table public.message_queue set (fillfactor = 50);
