@@ -12,32 +12,75 @@ import crypto from 'node:crypto';
 import { FORMAT, FORMAT_VERSION, type Row, type Summary } from './format';
 import { TENANT_TABLES, type TableName } from './tables';
 
-const MOD = 1n << 256n;
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+/** Keys in canonical order: sorted by UTF-16 code units, as `<` compares strings. */
+function sortedKeys(value: object): string[] {
+  return Object.keys(value).sort();
 }
 
-const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
+/**
+ * The canonical JSON of a value (keys sorted at every level, no whitespace, `undefined` members
+ * left out as JSON.stringify leaves them out). Written with plain loops: an export and an import
+ * compute it once per row.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item = canonicalJson(value[i]) as string | undefined; // undefined for what JSON cannot hold, as join() renders it
+      out += (i > 0 ? ',' : '') + (item ?? '');
+    }
+    return `${out}]`;
+  }
+  let out = '{';
+  let first = true;
+  const record = value as Record<string, unknown>;
+  for (const key of sortedKeys(record)) {
+    const member = record[key];
+    if (member === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+const sha256 = (text: string) => crypto.hash('sha256', text);
+
+/** A 256-bit sum modulo 2²⁵⁶ in eight 32-bit limbs, most significant first (as the digest's bytes). */
+class Sum256 {
+  private readonly limbs = new Uint32Array(8);
+
+  /** Adds the 32 bytes of a SHA-256 digest read as a big-endian number. */
+  add(digest: Buffer): void {
+    let carry = 0;
+    for (let i = 7; i >= 0; i--) {
+      const total = this.limbs[i]! + digest.readUInt32BE(i * 4) + carry;
+      this.limbs[i] = total >>> 0;
+      carry = total > 0xffffffff ? 1 : 0;
+    }
+  }
+
+  hex(): string {
+    return Array.from(this.limbs, (limb) => limb.toString(16).padStart(8, '0')).join('');
+  }
+}
 
 export class DataDigest {
-  private readonly sums = new Map<TableName, { rows: number; sum: bigint }>(
-    TENANT_TABLES.map((t) => [t.name, { rows: 0, sum: 0n }]),
+  private readonly sums = new Map<TableName, { rows: number; sum: Sum256 }>(
+    TENANT_TABLES.map((t) => [t.name, { rows: 0, sum: new Sum256() }]),
   );
 
   constructor(private readonly customerId: string) {}
 
   add(table: TableName, row: Row): void {
+    this.addCanonical(table, canonicalJson(row));
+  }
+
+  /** Adds a row given as its canonical JSON (`canonicalJson(row)`, computed once by the caller). */
+  addCanonical(table: TableName, canonical: string): void {
     const entry = this.sums.get(table)!;
     entry.rows++;
-    entry.sum = (entry.sum + BigInt(`0x${sha256(canonicalJson(row))}`)) % MOD;
+    entry.sum.add(crypto.hash('sha256', canonical, 'buffer'));
   }
 
   rows(table: TableName): number {
@@ -48,7 +91,7 @@ export class DataDigest {
     const tables = Object.fromEntries(
       TENANT_TABLES.map(({ name }) => {
         const { rows, sum } = this.sums.get(name)!;
-        return [name, { rows, sha256: sha256(`${name}\n${rows}\n${sum.toString(16).padStart(64, '0')}`) }];
+        return [name, { rows, sha256: sha256(`${name}\n${rows}\n${sum.hex()}`) }];
       }),
     ) as Summary['tables'];
     const lines = TENANT_TABLES.map(({ name }) => `${name}\t${tables[name]!.rows}\t${tables[name]!.sha256}\n`);

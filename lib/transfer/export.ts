@@ -15,15 +15,18 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getCustomer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
-import { DataDigest } from './digest';
+import { DataDigest, canonicalJson } from './digest';
 import { TransferError, fromDbError, transferRpc } from './errors';
 import { FORMAT, FORMAT_VERSION, line, type Footer, type Header, type Row, type Summary } from './format';
 import { Signer, seal, type TransferKeys } from './protect';
 import { sanitizeRow } from './sanitize';
 import { TENANT_TABLES, selection, type TableName, type TenantTable } from './tables';
 
+/** Rows per export RPC (a keyset page). */
+export const PAGE_SIZE = 1000;
+
 export interface TransferProgress {
-  phase: 'export' | 'backup' | 'verify' | 'stage' | 'commit' | 'validate';
+  phase: 'export' | 'backup' | 'stage' | 'commit' | 'validate';
   table: TableName | null;
   /** Rows done in this phase so far. */
   done: number;
@@ -57,8 +60,8 @@ export async function inventory(db: Db, label: string, customerId?: string): Pro
   return transferRpc(db, label, 'transfer_inventory', { tables: TENANT_TABLES.map(selection), customerId });
 }
 
-/** Every row of the customer in one table, as the database has them, one keyset page per RPC. */
-export async function* tableRows(db: Db, customerId: string, table: TenantTable, label: string, pageSize = 1000): AsyncGenerator<Row> {
+/** The customer's rows of one table, as the database has them, one keyset page (one RPC) at a time. */
+export async function* tablePages(db: Db, customerId: string, table: TenantTable, label: string, pageSize = PAGE_SIZE): AsyncGenerator<Row[]> {
   let after: unknown[] | null = null;
   for (;;) {
     const page: Row[] = await transferRpc<Row[]>(db, label, 'transfer_export_page', {
@@ -70,38 +73,42 @@ export async function* tableRows(db: Db, customerId: string, table: TenantTable,
       omit: table.omit ?? [],
       skip: table.skip,
     });
-    yield* page;
+    if (page.length > 0) yield page;
     if (page.length < pageSize) break;
     const last = page[page.length - 1]!;
     after = table.key.map((column) => last[column]);
   }
 }
 
-/** Every row of the customer, table by table in TENANT_TABLES order, as the database has them. */
-async function* tenantRows(db: Db, customerId: string, label: string, pageSize: number): AsyncGenerator<[TenantTable, Row]> {
-  for (const table of TENANT_TABLES as readonly TenantTable[]) {
-    for await (const row of tableRows(db, customerId, table, label, pageSize)) yield [table, row];
-  }
+/** Every row of the customer in one table, as the database has them. */
+export async function* tableRows(db: Db, customerId: string, table: TenantTable, label: string, pageSize = PAGE_SIZE): AsyncGenerator<Row> {
+  for await (const page of tablePages(db, customerId, table, label, pageSize)) yield* page;
 }
 
-/** The customer's rows as they may leave the database (sanitised), with progress reporting. */
-async function* exportedRows(
-  db: Db,
-  customerId: string,
-  options: ExportOptions,
-): AsyncGenerator<[TableName, Row]> {
+/** A page of rows as they may leave the database (sanitised), as their canonical JSON. */
+interface ExportedPage {
+  table: TableName;
+  /** canonicalJson of each row: what the checksums hash, and what the file writes. */
+  canonical: string[];
+}
+
+/** The customer's rows as they may leave the database (sanitised), page by page, with progress reporting. */
+async function* exportedPages(db: Db, customerId: string, options: ExportOptions): AsyncGenerator<ExportedPage> {
   const label = options.label ?? db.kind;
   const { onProgress, phase = 'export' } = options;
+  const includeSecrets = options.includeSecrets ?? false;
   let total: number | null = null;
   if (onProgress) {
     const [entry] = await inventory(db, label, customerId);
     total = Object.values(entry?.rows ?? {}).reduce((a, b) => a + b, 0);
   }
   let done = 0;
-  for await (const [table, row] of tenantRows(db, customerId, label, options.pageSize ?? 1000)) {
-    yield [table.name as TableName, sanitizeRow(table, row, { includeSecrets: options.includeSecrets ?? false })];
-    done++;
-    if (onProgress && done % 1000 === 0) onProgress({ phase, table: table.name as TableName, done, total });
+  for (const table of TENANT_TABLES as readonly TenantTable[]) {
+    for await (const page of tablePages(db, customerId, table, label, options.pageSize)) {
+      yield { table: table.name as TableName, canonical: page.map((row) => canonicalJson(sanitizeRow(table, row, { includeSecrets }))) };
+      done += page.length;
+      onProgress?.({ phase, table: table.name as TableName, done, total });
+    }
   }
   onProgress?.({ phase, table: null, done, total });
 }
@@ -117,8 +124,9 @@ async function requireCustomer(db: Db, customerId: string, label: string, allowM
 }
 
 /**
- * The export as NDJSON lines (header, rows, footer; the footer signed with `keys.signingKey`), in
- * clear: `protectedChunks` encrypts them. Fails before the first line for an unknown customer; a
+ * The export as NDJSON text in chunks of whole lines (the header, the rows of one page per chunk,
+ * the footer; the footer signed with `keys.signingKey`), in clear: `protectedChunks` encrypts them.
+ * A row is written as its canonical JSON (keys sorted), the text its checksum hashes. Fails before the first line for an unknown customer; a
  * failure later ends the lines early, so the output has no footer and no import accepts it.
  */
 export async function* exportLines(db: Db, customerId: string, options: ExportOptions = {}): AsyncGenerator<string, Footer> {
@@ -141,12 +149,17 @@ export async function* exportLines(db: Db, customerId: string, options: ExportOp
   file.update(first);
   signer?.update(first);
   yield first;
-  for await (const [table, row] of exportedRows(db, customerId, options)) {
-    const text = line({ type: 'row', table, row });
-    file.update(text);
-    signer?.update(text);
-    digest.add(table, row);
-    yield text;
+  for await (const { table, canonical } of exportedPages(db, customerId, options)) {
+    // The row's canonical JSON is what the checksums hash; written as the row, it is computed once.
+    const prefix = `{"type":"row","table":${JSON.stringify(table)},"row":`;
+    let chunk = '';
+    for (const text of canonical) {
+      digest.addCanonical(table, text);
+      chunk += `${prefix}${text}}\n`;
+    }
+    file.update(chunk);
+    signer?.update(chunk);
+    yield chunk;
   }
   const footer: Footer = {
     type: 'footer',
@@ -205,6 +218,8 @@ export function protectedChunks(lines: AsyncIterable<string>, keys: TransferKeys
 /** The checksums of what an export of the customer would contain now, without writing it (validation). */
 export async function digestCustomer(db: Db, customerId: string, options: ExportOptions = {}): Promise<Summary> {
   const digest = new DataDigest(customerId);
-  for await (const [table, row] of exportedRows(db, customerId, options)) digest.add(table, row);
+  for await (const { table, canonical } of exportedPages(db, customerId, options)) {
+    for (const text of canonical) digest.addCanonical(table, text);
+  }
   return digest.summary();
 }

@@ -25,7 +25,7 @@ import { TransferError, transferRpc } from './errors';
 import { digestCustomer, tableRows, type TransferProgress } from './export';
 import type { Footer, Header, Row } from './format';
 import type { TransferKeys } from './protect';
-import { scanFile, verifyFile } from './read';
+import { scanFile } from './read';
 import { REDACTED } from './sanitize';
 import { TENANT_TABLES, tableSpec, type TableName } from './tables';
 
@@ -80,19 +80,33 @@ function withTargetKey(row: Row, existing: Customer | null): Row {
   return staged;
 }
 
-/** Import the transfer file `file` into `db`. */
+/**
+ * Import the transfer file `file` into `db` in one pass over the file: rows are staged as they are
+ * read (one staging call in flight while the next batch is read), and the import is committed only
+ * once the scan has verified the whole file (structure, signature, checksums). Whatever fails — the
+ * file or the target — the staged rows are dropped and nothing is committed; the file's own errors
+ * are reported first, as a verification before staging would have reported them.
+ */
 export async function importFile(db: Db, file: string, options: ImportOptions = {}): Promise<ImportResult> {
   const { onConflict = 'fail', dryRun = false, batchRows = 1000, batchChars = 4 * 1024 * 1024, onProgress, importMembers = false, keys = {} } = options;
   const label = options.label ?? db.kind;
   const total = (footer: Footer) => Object.values(footer.tables).reduce((a, t) => a + t.rows, 0);
 
-  onProgress?.({ phase: 'verify', table: null, done: 0, total: null });
-  const { header, footer } = await verifyFile(file, keys);
-  const customerId = header.customerId;
-
   const importId = crypto.randomUUID();
-  const begun = await transferRpc<{ customer: Customer | null }>(db, label, 'transfer_import_begin', { importId, customerId });
+  let begun: { customer: Customer | null } | undefined;
+  /** The first failure on the target's side: staging stops, the scan goes on to judge the file. */
+  let failure: unknown;
+  let batch: Row[] = [];
+  let batchTable: TableName | null = null;
+  let chars = 0;
+  let done = 0;
+  const seq = new Map<TableName, number>();
+  let membersLeftOut = 0;
+  let membersStaged = 0;
+  /** The staging call in flight (at most one), which records its failure rather than throwing it. */
+  let inFlight: Promise<void> = Promise.resolve();
   const abort = async () => {
+    if (!begun) return;
     try {
       await db.rpc('transfer_import_abort', { importId });
     } catch (error) {
@@ -101,60 +115,84 @@ export async function importFile(db: Db, file: string, options: ImportOptions = 
       log.warn(`could not drop staged import ${importId} on ${label}: ${(error as Error).message}`);
     }
   };
-  if (begun.customer && onConflict === 'fail') {
-    await abort();
-    throw new TransferError(
-      'customer_exists',
-      `${label} already has customer ${customerId} (${begun.customer.name}); choose --on-conflict skip (keep its rows, add the file's) or overwrite (replace them with the file's)`,
+  const flush = async () => {
+    await inFlight;
+    if (!batchTable || batch.length === 0 || failure !== undefined) return;
+    const [table, rows, firstSeq] = [batchTable, batch, (seq.get(batchTable) ?? 0) + 1];
+    seq.set(table, firstSeq + rows.length - 1);
+    batch = [];
+    chars = 0;
+    inFlight = transferRpc(db, label, 'transfer_import_stage', { importId, table, firstSeq, rows }).then(
+      () => {
+        done += rows.length;
+        onProgress?.({ phase: 'stage', table, done, total: null });
+      },
+      (error: unknown) => {
+        failure ??= error;
+      },
     );
-  }
+  };
+  const stage = async (table: TableName, staged: Row, size: number) => {
+    if (failure !== undefined) return;
+    if (table !== batchTable) await flush();
+    batchTable = table;
+    batch.push(staged);
+    chars += size;
+    if (batch.length >= batchRows || chars >= batchChars) await flush();
+  };
 
+  onProgress?.({ phase: 'stage', table: null, done: 0, total: null });
+  let verified: Awaited<ReturnType<typeof scanFile>>;
   try {
-    let batch: Row[] = [];
-    let batchTable: TableName | null = null;
-    let chars = 0;
-    let done = 0;
-    const seq = new Map<TableName, number>();
-    let membersLeftOut = 0;
-    let membersStaged = 0;
-    const flush = async () => {
-      if (!batchTable || batch.length === 0) return;
-      const firstSeq = (seq.get(batchTable) ?? 0) + 1;
-      await transferRpc(db, label, 'transfer_import_stage', { importId, table: batchTable, firstSeq, rows: batch });
-      seq.set(batchTable, firstSeq + batch.length - 1);
-      done += batch.length;
-      onProgress?.({ phase: 'stage', table: batchTable, done, total: total(footer) });
-      batch = [];
-      chars = 0;
-    };
-    // The second scan checks the checksums again at its end, before the commit below: a file
-    // changed since the first scan is never committed.
-    const stage = async (table: TableName, staged: Row) => {
-      if (table !== batchTable) await flush();
-      batchTable = table;
-      batch.push(staged);
-      chars += JSON.stringify(staged).length;
-      if (batch.length >= batchRows || chars >= batchChars) await flush();
-    };
-    await scanFile(
+    verified = await scanFile(
       file,
-      async (table, row) => {
-        if (table === 'customer_members' && !importMembers) {
-          membersLeftOut++;
-          return;
-        }
-        await stage(table, table === 'customers' ? withTargetKey(row, begun.customer) : row);
+      {
+        onHeader: async (header) => {
+          try {
+            begun = await transferRpc<{ customer: Customer | null }>(db, label, 'transfer_import_begin', { importId, customerId: header.customerId });
+          } catch (error) {
+            failure = error;
+            return;
+          }
+          if (begun.customer && onConflict === 'fail') {
+            failure = new TransferError(
+              'customer_exists',
+              `${label} already has customer ${header.customerId} (${begun.customer.name}); choose --on-conflict skip (keep its rows, add the file's) or overwrite (replace them with the file's)`,
+            );
+          }
+        },
+        onRow: async (table, row, size) => {
+          if (table === 'customer_members' && !importMembers) {
+            membersLeftOut++;
+            return;
+          }
+          await stage(table, table === 'customers' ? withTargetKey(row, begun?.customer ?? null) : row, size);
+        },
       },
       keys,
     );
+    await flush();
+    await inFlight;
+  } catch (error) {
+    await inFlight;
+    await abort();
+    throw error;
+  }
+  const { header, footer } = verified;
+  const customerId = header.customerId;
+
+  try {
+    if (failure !== undefined) throw failure;
     if (!importMembers) {
       // The target's own memberships in place of the file's (none when it has no such customer).
       for await (const row of tableRows(db, customerId, tableSpec('customer_members'), label)) {
-        await stage('customer_members', row);
+        await stage('customer_members', row, JSON.stringify(row).length);
         membersStaged++;
       }
+      await flush();
+      await inFlight;
+      if (failure !== undefined) throw failure;
     }
-    await flush();
 
     onProgress?.({ phase: 'commit', table: null, done, total: total(footer) });
     const result = await transferRpc<Pick<ImportResult, 'customerExisted' | 'dryRun' | 'written' | 'skipped'>>(

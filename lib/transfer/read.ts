@@ -3,9 +3,9 @@
  * checked (one header first, rows grouped by table in TENANT_TABLES order and all of the header's
  * customer, one footer last), and the checksums recomputed and compared with the footer's.
  *
- * An import scans a file twice: once to prove it intact before anything is written, then again to
- * stage its rows — and the second scan checks the checksums again before the import is committed,
- * so a file changed between the two scans is refused too.
+ * An import scans a file once: it stages the rows as they are read (in private tables, invisible
+ * to the app) and commits them only after the scan has proved the whole file intact; a file that
+ * fails any check is never committed, and its staged rows are dropped.
  *
  * Encrypted files are authenticated whole before the first line is parsed, signatures checked
  * before the checksums, and every line bounded in length and nesting (./protect.ts).
@@ -37,8 +37,32 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** What a scan reports as it goes (awaited: backpressure for the importer). */
+export interface ScanHandlers {
+  /** The header, once read and valid, before any row. */
+  onHeader?: (header: Header) => Promise<void> | void;
+  /** Every row, in file order, with the length of its line (what it costs to send). */
+  onRow?: (table: TableName, row: Row, chars: number) => Promise<void> | void;
+}
+
+const TABLES = new Set<string>(TABLE_NAMES);
+
 /**
- * Scan `file`, calling `onRow` for every row (awaited: backpressure for the importer), and return
+ * A row line as `rowLineSchema` reads it, checked without zod: a line of JSON.parse is JSON all
+ * through, so what remains is the shape (exactly type, table and row; a known table; an object).
+ * Undefined when the shape is wrong: zod then says what is wrong with it.
+ */
+function rowLineOf(value: unknown): { table: TableName; row: Row } | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const line = value as Record<string, unknown>;
+  const { type, table, row } = line;
+  if (type !== 'row' || typeof table !== 'string' || !TABLES.has(table) || Object.keys(line).length !== 3) return undefined;
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return undefined;
+  return { table: table as TableName, row: row as Row };
+}
+
+/**
+ * Scan `file`, calling the handlers for the header and every row (awaited), and return
  * its header and footer once everything checked out. Throws `TransferError` 'format' for a file
  * that is not a well-formed transfer file and 'checksum' for one whose content does not match its
  * checksums. A damaged row line counts as a checksum failure when the file digest disagrees too
@@ -49,7 +73,7 @@ function parseJson(text: string): unknown {
  */
 export async function scanFile(
   file: string,
-  onRow?: (table: TableName, row: Row) => Promise<void> | void,
+  { onHeader, onRow }: ScanHandlers = {},
   keys: TransferKeys = {},
 ): Promise<VerifiedFile> {
   try {
@@ -89,8 +113,9 @@ export async function scanFile(
       fileHash.update(`${text}\n`);
       signer?.update(`${text}\n`);
       if (damaged) continue;
-      const problem = number === 1 ? readHeader(value) : await readRow(value);
+      const problem = number === 1 ? readHeader(value) : await readRow(value, text.length);
       if (problem) damaged = `line ${number}: ${problem}`;
+      else if (number === 1) await onHeader?.(header!);
     }
   } finally {
     await lines.return(undefined);
@@ -104,17 +129,21 @@ export async function scanFile(
     return undefined;
   }
 
-  async function readRow(value: unknown): Promise<string | undefined> {
-    const parsed = rowLineSchema.safeParse(value);
-    if (!parsed.success) return value === undefined ? 'not JSON' : describe(parsed.error);
-    const { table, row } = parsed.data;
+  async function readRow(value: unknown, chars: number): Promise<string | undefined> {
+    let rowLine = rowLineOf(value);
+    if (!rowLine) {
+      const parsed = rowLineSchema.safeParse(value);
+      if (!parsed.success) return value === undefined ? 'not JSON' : describe(parsed.error);
+      rowLine = parsed.data;
+    }
+    const { table, row } = rowLine;
     const index = TABLE_NAMES.indexOf(table);
     if (index < tableIndex) return `a ${table} row after the rows of ${TABLE_NAMES[tableIndex]}: tables out of order`;
     tableIndex = index;
     const owner = row[customerColumnOf(table)];
     if (owner !== header!.customerId) return `a ${table} row of customer ${String(owner)} in a file of customer ${header!.customerId}`;
     digest!.add(table, row);
-    await onRow?.(table, row);
+    await onRow?.(table, row, chars);
     return undefined;
   }
 
@@ -142,5 +171,5 @@ export async function scanFile(
 
 /** Prove a file intact (and, with a signing key, signed with it) without writing anything. */
 export function verifyFile(file: string, keys: TransferKeys = {}): Promise<VerifiedFile> {
-  return scanFile(file, undefined, keys);
+  return scanFile(file, {}, keys);
 }

@@ -24,20 +24,46 @@ function words(name: string): string[] {
     .filter(Boolean);
 }
 
+/** Verdicts by key name: rows repeat the same few names, so each is split into words once. */
+const verdicts = new Map<string, boolean>();
+const MAX_VERDICTS = 10_000;
+
 /** Whether a key of that name holds a credential (`password`, `apiKey`, `X-Api-Key`, `set-cookie`, …). */
 export function isSecretName(name: string): boolean {
-  const w = words(name);
-  return w.some((word, i) => SECRET_WORDS.has(word) || (i > 0 && SECRET_PAIRS.has(`${w[i - 1]} ${word}`)));
+  let verdict = verdicts.get(name);
+  if (verdict === undefined) {
+    const w = words(name);
+    verdict = w.some((word, i) => SECRET_WORDS.has(word) || (i > 0 && SECRET_PAIRS.has(`${w[i - 1]} ${word}`)));
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear(); // bounded whatever keys the data holds
+    verdicts.set(name, verdict);
+  }
+  return verdict;
 }
 
+/** Sets an own property, as JSON.parse makes them (`__proto__` included, which `=` would not). */
+function setOwn(record: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The value with credentials redacted: the same value when there is nothing to redact, else a copy. */
 function scrub(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(scrub);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, v !== null && isSecretName(k) ? REDACTED : scrub(v)]),
-    );
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const clean = scrub(value[i]);
+      if (clean !== value[i]) (copy ??= value.slice())[i] = clean;
+    }
+    return copy ?? value;
   }
-  return value;
+  const record = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(record)) {
+    const member = record[key];
+    const clean = member !== null && isSecretName(key) ? REDACTED : scrub(member);
+    if (clean !== member) setOwn((copy ??= { ...record }), key, clean);
+  }
+  return copy ?? record;
 }
 
 /** The row as it may leave the database: credentials redacted; secret columns too unless included. */
@@ -46,11 +72,13 @@ export function sanitizeRow(
   row: Record<string, unknown>,
   { includeSecrets }: { includeSecrets: boolean },
 ): Record<string, unknown> {
-  const clean = scrub(row) as Record<string, unknown>;
+  let clean = scrub(row) as Record<string, unknown>;
   for (const column of table.secretColumns ?? []) {
-    if (clean[column] !== null && clean[column] !== undefined) {
-      clean[column] = includeSecrets ? row[column] : REDACTED;
-    }
+    if (clean[column] === null || clean[column] === undefined) continue;
+    const value = includeSecrets ? row[column] : REDACTED;
+    if (clean[column] === value) continue;
+    if (clean === row) clean = { ...row };
+    setOwn(clean, column, value);
   }
   return clean;
 }
