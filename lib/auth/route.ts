@@ -17,7 +17,7 @@
  *     with their own JWT, so Row Level Security applies — lib/auth/staff.ts `staffDb`) and
  *     `service` (the serving database, for writes after these checks).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { getConfig, type Config } from '@/lib/config';
 import { resolveDb } from '@/lib/db/resolve';
 import type { Db } from '@/lib/db/types';
