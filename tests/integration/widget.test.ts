@@ -9,6 +9,7 @@ import { replyToConversation } from '@/lib/conversations';
 import { createCustomer, type Customer } from '@/lib/customers';
 import type { DbError } from '@/lib/db/errors';
 import type { AdminCapable, Db } from '@/lib/db/types';
+import { processMessages } from '@/lib/queue/processor';
 import { HttpError, errorResponse, parseWith, readJson } from '@/lib/http';
 import { authorizeWidget, embeddingOrigin, sendMessages, sendSchema, sessionState } from '@/lib/widget';
 import { MAX_INLINE_PER_REQUEST } from '@/lib/widget/limits';
@@ -185,6 +186,72 @@ describe.each(sqlBackendKinds)('widget API on %s', (kind) => {
     // The failure's text is for operators (the dashboard), not anonymous pollers.
     expect(state.outbox).toEqual([{ clientMessageId: 'x', status: 'pending', position: expect.any(Number) }]);
     expect(JSON.stringify(state)).not.toContain('upstream down');
+  });
+
+  it('hands the responder the passages found with the claim, as many as it asks for', async () => {
+    const sessionId = crypto.randomBytes(12).toString('hex');
+    await (db as Db & AdminCapable).admin.query(
+      `insert into scraped_pages (customer_id, url, title, content, content_hash)
+       values ($1, 'https://shop.example/returns', 'Returns', 'Returns are free within thirty days of delivery.', 'r1'),
+              ($1, 'https://shop.example/refunds', 'Refunds', 'Refunds for returns reach your card within five days.', 'r2')`,
+      [customer.id],
+    );
+    const seen: unknown[] = [];
+    const reading = (passages: number): Responder => ({
+      passages,
+      async respond(message) {
+        seen.push(message.passages?.map((p) => p.url));
+        return { reply: { content: 'ok' }, needsStaff: false };
+      },
+    });
+    const ask = (id: string, responder: Responder) =>
+      sendMessages(db, customer, parseWith(sendSchema, { key: customer.publicKey, sessionId, messages: [{ clientMessageId: id, text: 'Are returns free?' }] }), responder);
+    await ask('p1', reading(1));
+    await ask('p2', reading(3));
+    await ask('p0', echo);
+    expect(seen).toEqual([['https://shop.example/returns'], ['https://shop.example/returns', 'https://shop.example/refunds']]);
+  });
+
+  it('keeps the messages queued when the claim or search fails in widget_send, and the worker answers them', async () => {
+    const admin = (db as Db & AdminCapable).admin;
+    const [row] = await admin.query<{ def: string }>(`select pg_get_functiondef('public.crawl_pages_search(jsonb)'::regprocedure) as def`);
+    await admin.exec(`create or replace function public.crawl_pages_search(jsonb) returns jsonb language plpgsql stable as $$
+      begin raise exception 'search index unavailable'; end $$`);
+    const sessionId = crypto.randomBytes(12).toString('hex');
+    try {
+      const sent = await sendMessages(
+        db,
+        customer,
+        parseWith(sendSchema, { key: customer.publicKey, sessionId, messages: [{ clientMessageId: 's', text: 'Are returns free?' }] }),
+        { passages: 1, respond: echo.respond },
+      );
+      expect(sent.messages.map((m) => m.status)).toEqual(['pending']);
+    } finally {
+      await admin.exec(row!.def);
+    }
+    // Pending, not held by a claim: the worker takes it at once.
+    expect((await sessionState(db, customer, sessionId, 0)).outbox).toEqual([{ clientMessageId: 's', status: 'pending', position: expect.any(Number) }]);
+    const processed = await processMessages(db, echo, { limit: 1000 });
+    expect(processed.failed).toEqual([]);
+    const state = await sessionState(db, customer, sessionId, 0);
+    expect(state.outbox).toEqual([]);
+    expect(state.messages.map((m) => m.content)).toEqual(['Are returns free?', 'You said: Are returns free?']);
+  });
+
+  it('only enqueues a widget_send replayed from the outage journal (a claim belongs to the database it ran on)', async () => {
+    const sessionId = crypto.randomBytes(12).toString('hex');
+    const args = {
+      customerId: customer.id,
+      sessionId,
+      messages: [{ clientMessageId: 'r', data: { text: 'replayed' } }],
+      inline: 1,
+      passages: 1,
+    };
+    const replayed = await db.rpc<{ messages: { created: boolean; status: string }[]; claimed: unknown[] }>('widget_send', { ...args, replayedFrom: 7 });
+    expect(replayed).toMatchObject({ messages: [{ created: true, status: 'pending' }], claimed: [] });
+    expect((await sessionState(db, customer, sessionId, 0)).outbox).toEqual([{ clientMessageId: 'r', status: 'pending', position: expect.any(Number) }]);
+    // A repeat claims nothing either: the message is not new.
+    expect(await db.rpc('widget_send', args)).toMatchObject({ messages: [{ created: false }], claimed: [] });
   });
 });
 

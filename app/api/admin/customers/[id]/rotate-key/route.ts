@@ -1,6 +1,8 @@
 /**
  * POST /api/admin/customers/<id>/rotate-key `{ publicKey }` — replace the widget key (the old one
- * stops working at once). The new key comes with the request, so a repeated request sets the same key.
+ * stops working at once in this process, within WIDGET_CUSTOMER_CACHE_MS in other instances: see
+ * lib/customers.ts cachedByPublicKey). The new key comes with the request, so a repeated request
+ * sets the same key.
  */
 import { z } from 'zod';
 import { staffRoute } from '@/lib/auth/route';
