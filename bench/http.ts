@@ -234,7 +234,11 @@ export async function run(args: readonly string[] = []): Promise<void> {
 async function measure(base: string, customers: BenchCustomer[], options: HttpBenchOptions): Promise<void> {
   const pollSessions = await preparePollSessions(base, customers, options.pollSessions);
 
-  const stats = { sendsCompleted: 0, sendsOther: 0, pollsWithNews: 0 };
+  const stats: { sendsCompleted: number; sendsOther: number; otherSample?: string; pollsWithNews: number } = {
+    sendsCompleted: 0,
+    sendsOther: 0,
+    pollsWithNews: 0,
+  };
   const targets: Target[] = [
     {
       name: 'trivial: OPTIONS /api/widget/messages (preflight)',
@@ -252,7 +256,7 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
   ];
 
   for (const target of targets) await load(base, target, options.warmup, options.connections);
-  Object.assign(stats, { sendsCompleted: 0, sendsOther: 0, pollsWithNews: 0 });
+  Object.assign(stats, { sendsCompleted: 0, sendsOther: 0, otherSample: undefined, pollsWithNews: 0 });
   for (const target of targets) target.refused.clear();
   const rounds = targets.map((): RoundResult[] => []);
   for (let round = 0; round < options.rounds; round++) {
@@ -300,6 +304,7 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
     `  sends answered inline (completed): ${stats.sendsCompleted.toLocaleString('en-US')} of ${sends.toLocaleString('en-US')} 2xx sends` +
       ` (${sends ? pct(stats.sendsCompleted / sends) : '—'}); polls that returned something new: ${stats.pollsWithNews}`,
   );
+  if (stats.otherSample) console.log(`  a send not answered inline: ${stats.otherSample.slice(0, 300)}`);
   for (const target of targets) {
     if (target.refused.size === 0) continue;
     console.log(`  non-2xx of ${target.name}: ${[...target.refused].map(([code, n]) => `${code} × ${n}`).join(', ')}`);
@@ -403,7 +408,11 @@ async function preparePollSessions(base: string, customers: BenchCustomer[], cou
  * whenever it starts over at the first request, so each pass is a new visitor (session, address,
  * customer) sending MESSAGES_PER_VISITOR messages one after the other.
  */
-function sendRequests(base: string, customers: BenchCustomer[], stats: { sendsCompleted: number; sendsOther: number }): autocannon.Request[] {
+function sendRequests(
+  base: string,
+  customers: BenchCustomer[],
+  stats: { sendsCompleted: number; sendsOther: number; otherSample?: string },
+): autocannon.Request[] {
   const runId = crypto.randomBytes(3).toString('hex');
   let visitors = 0;
   let messages = 0;
@@ -428,7 +437,10 @@ function sendRequests(base: string, customers: BenchCustomer[], stats: { sendsCo
     onResponse: (status: number, body: string) => {
       if (status < 200 || status >= 300) return;
       if (body.includes('"status":"completed"')) stats.sendsCompleted++;
-      else stats.sendsOther++;
+      else {
+        stats.sendsOther++;
+        stats.otherSample ??= body;
+      }
     },
   }));
 }
