@@ -93,7 +93,9 @@ export interface RoundResult {
   p50: number;
   p99: number;
   non2xx: number;
+  /** Connection errors, timeouts (no answer within autocannon's 10 s) included. */
   errors: number;
+  timeouts: number;
 }
 
 /** A target over all rounds. */
@@ -107,6 +109,7 @@ export function summarize(rounds: readonly RoundResult[]): TargetSummary {
     p99: median(rounds.map((r) => r.p99)),
     non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
     errors: rounds.reduce((n, r) => n + r.errors, 0),
+    timeouts: rounds.reduce((n, r) => n + r.timeouts, 0),
   };
 }
 
@@ -175,6 +178,7 @@ async function load(base: string, target: Target, seconds: number, connections: 
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    timeouts: result.timeouts,
   };
 }
 
@@ -272,16 +276,16 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
   printTable(
     `HTTP on the running app (npm start, PostgreSQL + Redis), ${options.connections} connections, ` +
       `median of ${options.rounds} interleaved rounds × ${options.seconds} s`,
-    ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'req/s vs trivial', 'p99 vs trivial', 'goal'],
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors (timeouts)', 'req/s vs trivial', 'p99 vs trivial', 'goal'],
     [
-      [targets[0]!.name, trivial.requestsPerSecond, trivial.p50, trivial.p99, String(trivial.non2xx), String(trivial.errors), '100 %', '1.00×', ''],
+      [targets[0]!.name, trivial.requestsPerSecond, trivial.p50, trivial.p99, String(trivial.non2xx), `${trivial.errors} (${trivial.timeouts})`, '100 %', '1.00×', ''],
       [
         targets[1]!.name,
         send.requestsPerSecond,
         send.p50,
         send.p99,
         String(send.non2xx),
-        String(send.errors),
+        `${send.errors} (${send.timeouts})`,
         pct(sendVerdict.throughputShare),
         factor(sendVerdict.p99Factor),
         `≥ 60 %, p99 ≤ 2×: ${sendVerdict.met ? 'met' : 'NOT met'}`,
@@ -292,7 +296,7 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
         poll.p50,
         poll.p99,
         String(poll.non2xx),
-        String(poll.errors),
+        `${poll.errors} (${poll.timeouts})`,
         pct(pollVerdict.throughputShare),
         factor(pollVerdict.p99Factor),
         `≥ 70 %: ${pollVerdict.met ? 'met' : 'NOT met'}`,
