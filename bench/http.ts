@@ -93,7 +93,9 @@ export interface RoundResult {
   p50: number;
   p99: number;
   non2xx: number;
+  /** Connection errors, timeouts (no answer within autocannon's 10 s) included. */
   errors: number;
+  timeouts: number;
 }
 
 /** A target over all rounds. */
@@ -107,6 +109,7 @@ export function summarize(rounds: readonly RoundResult[]): TargetSummary {
     p99: median(rounds.map((r) => r.p99)),
     non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
     errors: rounds.reduce((n, r) => n + r.errors, 0),
+    timeouts: rounds.reduce((n, r) => n + r.timeouts, 0),
   };
 }
 
@@ -175,6 +178,7 @@ async function load(base: string, target: Target, seconds: number, connections: 
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    timeouts: result.timeouts,
   };
 }
 
@@ -234,7 +238,11 @@ export async function run(args: readonly string[] = []): Promise<void> {
 async function measure(base: string, customers: BenchCustomer[], options: HttpBenchOptions): Promise<void> {
   const pollSessions = await preparePollSessions(base, customers, options.pollSessions);
 
-  const stats = { sendsCompleted: 0, sendsOther: 0, pollsWithNews: 0 };
+  const stats: { sendsCompleted: number; sendsOther: number; otherSample?: string; pollsWithNews: number } = {
+    sendsCompleted: 0,
+    sendsOther: 0,
+    pollsWithNews: 0,
+  };
   const targets: Target[] = [
     {
       name: 'trivial: OPTIONS /api/widget/messages (preflight)',
@@ -252,7 +260,7 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
   ];
 
   for (const target of targets) await load(base, target, options.warmup, options.connections);
-  Object.assign(stats, { sendsCompleted: 0, sendsOther: 0, pollsWithNews: 0 });
+  Object.assign(stats, { sendsCompleted: 0, sendsOther: 0, otherSample: undefined, pollsWithNews: 0 });
   for (const target of targets) target.refused.clear();
   const rounds = targets.map((): RoundResult[] => []);
   for (let round = 0; round < options.rounds; round++) {
@@ -268,16 +276,16 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
   printTable(
     `HTTP on the running app (npm start, PostgreSQL + Redis), ${options.connections} connections, ` +
       `median of ${options.rounds} interleaved rounds × ${options.seconds} s`,
-    ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'req/s vs trivial', 'p99 vs trivial', 'goal'],
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors (timeouts)', 'req/s vs trivial', 'p99 vs trivial', 'goal'],
     [
-      [targets[0]!.name, trivial.requestsPerSecond, trivial.p50, trivial.p99, String(trivial.non2xx), String(trivial.errors), '100 %', '1.00×', ''],
+      [targets[0]!.name, trivial.requestsPerSecond, trivial.p50, trivial.p99, String(trivial.non2xx), `${trivial.errors} (${trivial.timeouts})`, '100 %', '1.00×', ''],
       [
         targets[1]!.name,
         send.requestsPerSecond,
         send.p50,
         send.p99,
         String(send.non2xx),
-        String(send.errors),
+        `${send.errors} (${send.timeouts})`,
         pct(sendVerdict.throughputShare),
         factor(sendVerdict.p99Factor),
         `≥ 60 %, p99 ≤ 2×: ${sendVerdict.met ? 'met' : 'NOT met'}`,
@@ -288,7 +296,7 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
         poll.p50,
         poll.p99,
         String(poll.non2xx),
-        String(poll.errors),
+        `${poll.errors} (${poll.timeouts})`,
         pct(pollVerdict.throughputShare),
         factor(pollVerdict.p99Factor),
         `≥ 70 %: ${pollVerdict.met ? 'met' : 'NOT met'}`,
@@ -300,6 +308,7 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
     `  sends answered inline (completed): ${stats.sendsCompleted.toLocaleString('en-US')} of ${sends.toLocaleString('en-US')} 2xx sends` +
       ` (${sends ? pct(stats.sendsCompleted / sends) : '—'}); polls that returned something new: ${stats.pollsWithNews}`,
   );
+  if (stats.otherSample) console.log(`  a send not answered inline: ${stats.otherSample.slice(0, 300)}`);
   for (const target of targets) {
     if (target.refused.size === 0) continue;
     console.log(`  non-2xx of ${target.name}: ${[...target.refused].map(([code, n]) => `${code} × ${n}`).join(', ')}`);
@@ -403,7 +412,11 @@ async function preparePollSessions(base: string, customers: BenchCustomer[], cou
  * whenever it starts over at the first request, so each pass is a new visitor (session, address,
  * customer) sending MESSAGES_PER_VISITOR messages one after the other.
  */
-function sendRequests(base: string, customers: BenchCustomer[], stats: { sendsCompleted: number; sendsOther: number }): autocannon.Request[] {
+function sendRequests(
+  base: string,
+  customers: BenchCustomer[],
+  stats: { sendsCompleted: number; sendsOther: number; otherSample?: string },
+): autocannon.Request[] {
   const runId = crypto.randomBytes(3).toString('hex');
   let visitors = 0;
   let messages = 0;
@@ -428,7 +441,10 @@ function sendRequests(base: string, customers: BenchCustomer[], stats: { sendsCo
     onResponse: (status: number, body: string) => {
       if (status < 200 || status >= 300) return;
       if (body.includes('"status":"completed"')) stats.sendsCompleted++;
-      else stats.sendsOther++;
+      else {
+        stats.sendsOther++;
+        stats.otherSample ??= body;
+      }
     },
   }));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { againstBaseline, parseOptions, summarize, type RoundResult } from '../../bench/http';
 
-const round = (requestsPerSecond: number, p99: number, non2xx = 0): RoundResult => ({ requestsPerSecond, p50: p99 / 4, p99, non2xx, errors: 0 });
+const round = (requestsPerSecond: number, p99: number, non2xx = 0): RoundResult => ({ requestsPerSecond, p50: p99 / 4, p99, non2xx, errors: 1, timeouts: 1 });
 
 describe('npm run bench -- http: options and verdicts', () => {
   it('reads --name=N options over the defaults and leaves benchmark names alone', () => {
@@ -29,7 +29,8 @@ describe('npm run bench -- http: options and verdicts', () => {
       p50: 7.5,
       p99: 30,
       non2xx: 3,
-      errors: 0,
+      errors: 3,
+      timeouts: 3,
     });
   });
 
