@@ -64,7 +64,7 @@ export async function inventory(db: Db, label: string, customerId?: string): Pro
 export async function* tablePages(db: Db, customerId: string, table: TenantTable, label: string, pageSize = PAGE_SIZE): AsyncGenerator<Row[]> {
   let after: unknown[] | null = null;
   for (;;) {
-    const page: Row[] = await transferRpc<Row[]>(db, label, 'transfer_export_page', {
+    const { columns, rows }: { columns: string[]; rows: unknown[][] } = await transferRpc<{ columns: string[]; rows: unknown[][] }>(db, label, 'transfer_export_page', {
       customerId,
       table: table.name,
       key: table.key,
@@ -72,6 +72,12 @@ export async function* tablePages(db: Db, customerId: string, table: TenantTable
       limit: pageSize,
       omit: table.omit ?? [],
       skip: table.skip,
+      columnar: true,
+    });
+    const page: Row[] = rows.map((values) => {
+      const row: Row = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+      return row;
     });
     if (page.length > 0) yield page;
     if (page.length < pageSize) break;

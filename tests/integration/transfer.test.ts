@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DbError, SqlState } from '@/lib/db/errors';
 import { SupabaseDb } from '@/lib/db/supabase';
 import type { Db } from '@/lib/db/types';
+import { canonicalJson } from '@/lib/transfer/digest';
 import { digestCustomer, exportToFile } from '@/lib/transfer/export';
 import { importFile } from '@/lib/transfer/import';
 import { verifyFile } from '@/lib/transfer/read';
@@ -28,7 +29,7 @@ const file = (name: string) => path.join(dir, name);
 async function leftStaged(backend: SqlBackend): Promise<{ imports: number; rows: number }> {
   const [row] = await backend.admin.query<{ imports: number; rows: number }>(
     `select (select count(*)::int from private.transfer_imports where status = 'staging') as imports,
-            (select count(*)::int from private.transfer_import_rows) as rows`,
+            (select coalesce(sum(row_count), 0)::int from private.transfer_import_batches) as rows`,
   );
   return row!;
 }
@@ -124,6 +125,36 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
     }
   });
 
+  it('writes every row as its canonical JSON, and still reads files whose rows have their keys in another order', async () => {
+    const lines = fs.readFileSync(file('pglite.ndjson'), 'utf8').trimEnd().split('\n');
+    const rows = lines.slice(1, -1);
+    expect(rows.length).toBeGreaterThan(40);
+    for (const text of rows) {
+      const { table, row } = JSON.parse(text) as { table: string; row: Record<string, unknown> };
+      expect(text).toBe(`{"type":"row","table":"${table}","row":${canonicalJson(row)}}`);
+    }
+    // As version-1 exporters wrote them (the database's key order), here reversed: same data, same
+    // data checksums, another whole-file checksum.
+    const reversed = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reversed)
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)]))
+          : value;
+    const body = [lines[0]!, ...rows.map((text) => JSON.stringify(reversed(JSON.parse(text))))].map((l) => `${l}\n`).join('');
+    expect(body).not.toBe(lines.slice(0, -1).map((l) => `${l}\n`).join(''));
+    const footer = { ...(JSON.parse(lines.at(-1)!) as object), fileSha256: crypto.createHash('sha256').update(body).digest('hex') };
+    fs.writeFileSync(file('other-key-order.ndjson'), `${body}${JSON.stringify(footer)}\n`);
+    const target = await sqlBackends.pglite();
+    try {
+      const imported = await importFile(target.db, file('other-key-order.ndjson'), { validate: true, importMembers: true });
+      expect(imported.written.messages).toBe(27);
+      expect(await canonicalDump(target.admin, customerId)).toEqual(expected);
+    } finally {
+      await target.dispose();
+    }
+  });
+
   it('refuses a file with one byte changed, before writing anything', async () => {
     const target = await sqlBackends.pglite();
     try {
@@ -148,7 +179,7 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
 
       expect(await canonicalDump(target.admin, customerId)).toEqual(emptyDump());
       const [{ n }] = (await target.admin.query<{ n: number }>('select count(*)::int as n from private.transfer_imports')) as [{ n: number }];
-      expect(n).toBe(0); // refused before an import was even begun
+      expect(n).toBe(0); // the refused imports' staging was dropped
     } finally {
       await target.dispose();
     }
@@ -277,6 +308,39 @@ describe('transfer between PGlite, PostgreSQL and Supabase', () => {
       expect(stages).toBe(3);
       expect(await canonicalDump(target.admin, customerId)).toEqual(before);
       expect(await leftStaged(target)).toEqual({ imports: 0, rows: 0 }); // the failed import's staging was dropped
+    });
+
+    it('reads the file once: stages while verifying, and a file damaged after staged batches is refused for its damage, first', async () => {
+      const before = await canonicalDump(target.admin, customerId);
+      const original = fs.readFileSync(file('pglite.ndjson'));
+      const damaged = Buffer.from(original);
+      const at = original.lastIndexOf('"table":"usage"'); // the last rows: every other table was staged before
+      damaged[at + 10] = damaged[at + 10] === 0x41 ? 0x42 : 0x41;
+      fs.writeFileSync(file('damaged-late.ndjson'), damaged);
+      const counting = (failAt?: number) => {
+        const calls = { stages: 0 };
+        const db: Db = {
+          kind: target.db.kind,
+          ping: () => target.db.ping(),
+          close: async () => {},
+          rpc: async <T,>(fn: string, args?: object) => {
+            if (fn === 'transfer_import_stage' && ++calls.stages === failAt) {
+              throw new DbError(SqlState.connectionFailure, 'connection lost (injected)', { fn });
+            }
+            return target.db.rpc<T>(fn, args);
+          },
+        };
+        return { db, calls };
+      };
+      for (const [onConflict, failAt] of [['overwrite', undefined], ['fail', undefined], ['overwrite', 2]] as const) {
+        const { db, calls } = counting(failAt);
+        const error = await transferFailure(importFile(db, file('damaged-late.ndjson'), { onConflict, batchRows: 5 }));
+        // The damage wins over the target's own refusals (the customer exists; a staging call failed).
+        expect({ onConflict, failAt, code: error.code }).toEqual({ onConflict, failAt, code: 'checksum' });
+        if (onConflict === 'overwrite') expect(calls.stages).toBeGreaterThanOrEqual(2); // staged before the damage was read
+        expect(await canonicalDump(target.admin, customerId)).toEqual(before);
+        expect(await leftStaged(target)).toEqual({ imports: 0, rows: 0 });
+      }
     });
 
     it('a row the target refuses at commit leaves the target as it was (overwrite rolled back too)', async () => {

@@ -68,6 +68,18 @@ describe('checksums', () => {
     expect(differences(forward, digestOf([...rows.slice(1), rows[2]!]))).toEqual(['messages: same 50 rows, different content']);
     expect(Object.keys(forward.tables)).toEqual(TENANT_TABLES.map((t) => t.name));
   });
+  it('a table digest is SHA-256 over the name, the count and the sum modulo 2^256 of the rows\' SHA-256', () => {
+    // Enough rows for the sum to wrap around 2^256 many times.
+    const rows = Array.from({ length: 300 }, (_, i) => ({ customer_id: CUSTOMER, id: i, text: `row ${i} ${'x'.repeat(i % 7)}` }));
+    const digest = new DataDigest(CUSTOMER);
+    let sum = 0n;
+    for (const row of rows) {
+      digest.add('messages', row);
+      sum = (sum + BigInt(`0x${crypto.createHash('sha256').update(canonicalJson(row)).digest('hex')}`)) % (1n << 256n);
+    }
+    const expected = crypto.createHash('sha256').update(`messages\n300\n${sum.toString(16).padStart(64, '0')}`).digest('hex');
+    expect(digest.summary().tables.messages).toEqual({ rows: 300, sha256: expected });
+  });
 });
 
 describe('reading a file', () => {
