@@ -149,7 +149,7 @@ const PAGES = [
   ['warranty', 'Warranty', 'Two-year warranty', 'Every backpack and every jacket comes with a two-year warranty against manufacturing defects.'],
 ] as const;
 
-/** IPv4 address `n` of a /8-sized pool starting at `first.second`: a visitor each, distinct up to 2²⁴. */
+/** The `n`-th IPv4 address of `first`.0.0.0/8: one per visitor, distinct up to 2²⁴. */
 function address(first: number, n: number): string {
   return `${first}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
@@ -197,7 +197,7 @@ export async function run(args: readonly string[] = []): Promise<void> {
       try {
         await migrate(db.admin, loadMigrations());
         customers = await seedCustomers(db, options.customers);
-        console.log(`\n[bench] http: database migrated, ${options.customers} customers seeded in ${seconds(started)} s`);
+        console.log(`\n[bench] http: database migrated, ${options.customers} customers seeded in ${elapsed(started)} s`);
       } finally {
         await db.close();
       }
@@ -219,7 +219,7 @@ export async function run(args: readonly string[] = []): Promise<void> {
         },
         { onStderr: (text) => (cacheFallbacks += text.split('[cache] redis unavailable').length - 1) },
       );
-      console.log(`[bench] http: app up at ${seconds(started)} s`);
+      console.log(`[bench] http: app up at ${elapsed(started)} s`);
       try {
         await measure(base, customers, options);
         console.log(
@@ -241,7 +241,7 @@ export async function run(args: readonly string[] = []): Promise<void> {
 async function measure(base: string, customers: BenchCustomer[], options: HttpBenchOptions): Promise<void> {
   const started = performance.now();
   const pollSessions = await preparePollSessions(base, customers, options.pollSessions);
-  console.log(`[bench] http: ${options.pollSessions} poll sessions prepared in ${seconds(started)} s`);
+  console.log(`[bench] http: ${options.pollSessions} poll sessions prepared in ${elapsed(started)} s`);
 
   const stats: { sendsCompleted: number; sendsOther: number; otherSample?: string; pollsWithNews: number } = {
     sendsCompleted: 0,
@@ -264,7 +264,7 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
     { name: 'poll: GET /api/widget/messages, nothing new', requests: pollRequests(base, pollSessions, stats), refused: new Map() },
   ];
 
-  for (const target of targets) await load(base, target, options.warmup, options.connections);
+  if (options.warmup > 0) for (const target of targets) await load(base, target, options.warmup, options.connections);
   Object.assign(stats, { sendsCompleted: 0, sendsOther: 0, otherSample: undefined, pollsWithNews: 0 });
   for (const target of targets) target.refused.clear();
   const rounds = targets.map((): RoundResult[] => []);
@@ -325,7 +325,7 @@ async function measure(base: string, customers: BenchCustomer[], options: HttpBe
   );
 }
 
-const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
+const elapsed = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 
 async function stopApp(app: ChildProcess): Promise<void> {
   if (app.exitCode !== null) return;
