@@ -1,7 +1,7 @@
 /**
  * `supabase/schemas/` (the current definition of everything, one file per capability) against
  * `supabase/migrations/` (the applied history): one database built by the migration runner, one by
- * applying the schema files in file-name order, on the run's PostgreSQL server; their catalogs must
+ * applying the schema files in file-name order — on the run's PostgreSQL server and on PGlite; their catalogs must
  * be identical — functions (signature, result, body, security, volatility, settings), tables and
  * columns, constraints, indexes, triggers, sequences, grants, default privileges, row-level security
  * and policies, comments, and the rows the migrations insert. A difference is listed by object.
@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
+import { PgliteDb } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { SqlAdmin, SqlTx } from '@/lib/db/types';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
@@ -152,18 +153,36 @@ function differences(fromMigrations: Map<string, string>, fromSchemas: Map<strin
   return out;
 }
 
-describe('supabase/schemas/ against supabase/migrations/', () => {
-  const databases: TestDatabase[] = [];
-  const dbs: PostgresDb[] = [];
+type Backend = { admin: SqlAdmin; close(): Promise<void> };
+
+/** A new, empty database of each kind. */
+const backends: Record<'postgres' | 'pglite', () => Promise<Backend>> = {
+  postgres: async () => {
+    const database: TestDatabase = await createTestDatabase();
+    const db = new PostgresDb(database.url);
+    return {
+      admin: db.admin,
+      async close() {
+        await db.close();
+        await database.drop();
+      },
+    };
+  },
+  pglite: async () => {
+    const db = await PgliteDb.open('memory://');
+    return { admin: db.admin, close: () => db.close() };
+  },
+};
+
+describe.each(['postgres', 'pglite'] as const)('supabase/schemas/ against supabase/migrations/ on %s', (kind) => {
+  const opened: Backend[] = [];
   let fromMigrations: Map<string, string>;
   let fromSchemas: Map<string, string>;
 
-  async function open(): Promise<PostgresDb> {
-    const database = await createTestDatabase();
-    databases.push(database);
-    const db = new PostgresDb(database.url);
-    dbs.push(db);
-    return db;
+  async function open(): Promise<Backend> {
+    const backend = await backends[kind]();
+    opened.push(backend);
+    return backend;
   }
 
   beforeAll(async () => {
@@ -182,8 +201,7 @@ describe('supabase/schemas/ against supabase/migrations/', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(dbs.map((db) => db.close()));
-    await Promise.all(databases.map((d) => d.drop()));
+    await Promise.all(opened.map((b) => b.close()));
   });
 
   it('reads every kind of object it compares (the catalog queries find them)', () => {
