@@ -10,10 +10,12 @@
  * one line at a time with flat memory (a JSON document must be held whole, or parsed with a
  * streaming parser that still has to know where it is), a truncated file is obvious (no footer),
  * and the lines are greppable. The metadata is a footer because counts and hashes are only known
- * once every row has been read; an import reads the file twice (verify everything, then write).
+ * once every row has been read; an import stages rows as it reads them and commits only once the
+ * footer has verified them all.
  *
  * Checksums (see ./digest.ts): per table, SHA-256 over the table name, its row count and the sum of
- * the SHA-256 of each row's canonical JSON (object keys sorted, no whitespace); `sha256` over the
+ * the SHA-256 of each row's canonical JSON (object keys sorted, no whitespace; an export writes
+ * each row in that form, a reader accepts any key order and recomputes it); `sha256` over the
  * format, the customer and every table's line; `fileSha256` over the exact bytes of the header and
  * row lines; with EXPORT_SIGNING_KEY, `signature` is an HMAC over those same bytes (./protect.ts:
  * checksums prove integrity, the signature origin). The table digests do not depend on row order, so the same data exported from PGlite,

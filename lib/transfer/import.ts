@@ -1,9 +1,10 @@
 /**
- * Import: prove the file intact (schema and checksums) before anything is written, stage its rows
- * on the target in batches (private staging tables, invisible to the app), then make them live in
- * one atomic `transfer_import_commit`. A failure at any point — a bad row, a lost connection, a
- * crash — leaves the target's live data exactly as it was: staged rows are dropped by
- * `transfer_import_abort` (or swept after a day when the process died).
+ * Import: stage the file's rows on the target in batches (a private staging table, invisible to the
+ * app) while reading the file once and proving it intact (schema, signature, checksums), then make
+ * them live in one atomic `transfer_import_commit` — only once the whole file has been verified.
+ * A failure at any point — a bad row, a lost connection, a crash — leaves the target's live data
+ * exactly as it was: staged rows are dropped by `transfer_import_abort` (or swept after a day when
+ * the process died).
  *
  * Conflict policies, when the target already has the customer (docs/transfer.md, "Conflict policies"):
  *   fail       (default) refuse; nothing changes
