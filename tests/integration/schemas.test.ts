@@ -12,10 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
-import { PgliteDb } from '@/lib/db/pglite';
-import { PostgresDb } from '@/lib/db/postgres';
 import type { SqlAdmin, SqlTx } from '@/lib/db/types';
-import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { emptySqlBackends, type EmptySqlBackend } from '../support/databases';
 
 const SCHEMAS_DIR = path.join(process.cwd(), 'supabase', 'schemas');
 const schemaFiles = fs
@@ -153,34 +151,13 @@ function differences(fromMigrations: Map<string, string>, fromSchemas: Map<strin
   return out;
 }
 
-type Backend = { admin: SqlAdmin; close(): Promise<void> };
-
-/** A new, empty database of each kind. */
-const backends: Record<'postgres' | 'pglite', () => Promise<Backend>> = {
-  postgres: async () => {
-    const database: TestDatabase = await createTestDatabase();
-    const db = new PostgresDb(database.url);
-    return {
-      admin: db.admin,
-      async close() {
-        await db.close();
-        await database.drop();
-      },
-    };
-  },
-  pglite: async () => {
-    const db = await PgliteDb.open('memory://');
-    return { admin: db.admin, close: () => db.close() };
-  },
-};
-
 describe.each(['postgres', 'pglite'] as const)('supabase/schemas/ against supabase/migrations/ on %s', (kind) => {
-  const opened: Backend[] = [];
+  const opened: EmptySqlBackend[] = [];
   let fromMigrations: Map<string, string>;
   let fromSchemas: Map<string, string>;
 
-  async function open(): Promise<Backend> {
-    const backend = await backends[kind]();
+  async function open(): Promise<EmptySqlBackend> {
+    const backend = await emptySqlBackends[kind]();
     opened.push(backend);
     return backend;
   }
