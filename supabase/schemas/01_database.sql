@@ -99,7 +99,7 @@ REVOKE ALL ON FUNCTION private.restrict_rpcs_to_service_role() FROM PUBLIC;
 CREATE FUNCTION private.stable_uuid(p_name text) RETURNS uuid
     LANGUAGE sql IMMUTABLE
     AS $$
-  select md5(p_name || '')::uuid
+  select md5(p_name)::uuid
 $$;
 
 -- function private.touch_updated_at()

@@ -227,7 +227,7 @@ CREATE TABLE public.usage (
 
 -- grants on table public.usage
 
-
+GRANT SELECT ON TABLE public.usage TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.usage TO service_role;
 
 -- table data public.plan_limits

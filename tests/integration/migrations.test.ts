@@ -8,10 +8,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate, migrationStatus, rollback } from '@/lib/db/migrations';
-import { PgliteDb } from '@/lib/db/pglite';
 import { PostgresDb } from '@/lib/db/postgres';
 import type { SqlAdmin } from '@/lib/db/types';
-import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { createTestDatabase, emptySqlBackends, type EmptySqlBackend, type TestDatabase } from '../support/databases';
 import { schemaFingerprint } from '../support/sql';
 
 const migrations = loadMigrations();
@@ -23,34 +22,13 @@ async function historyVersions(admin: SqlAdmin): Promise<string[] | null> {
   return rows.map((r) => r.version);
 }
 
-type Backend = { admin: SqlAdmin; close(): Promise<void> };
-
-const backends: Record<string, () => Promise<Backend & { database?: TestDatabase }>> = {
-  postgres: async () => {
-    const database = await createTestDatabase();
-    const db = new PostgresDb(database.url);
-    return {
-      admin: db.admin,
-      database,
-      async close() {
-        await db.close();
-        await database.drop();
-      },
-    };
-  },
-  pglite: async () => {
-    const db = await PgliteDb.open('memory://');
-    return { admin: db.admin, close: () => db.close() };
-  },
-};
-
-describe.each(Object.keys(backends))('migrations on %s', (kind) => {
-  let backend: Backend;
+describe.each(['postgres', 'pglite'] as const)('migrations on %s', (kind) => {
+  let backend: EmptySqlBackend;
   let admin: SqlAdmin;
   let empty: string;
 
   beforeAll(async () => {
-    backend = await backends[kind]!();
+    backend = await emptySqlBackends[kind]();
     admin = backend.admin;
     empty = await schemaFingerprint(admin);
   });

@@ -1,7 +1,7 @@
 /**
  * `supabase/schemas/` (the current definition of everything, one file per capability) against
  * `supabase/migrations/` (the applied history): one database built by the migration runner, one by
- * applying the schema files in file-name order, on the run's PostgreSQL server; their catalogs must
+ * applying the schema files in file-name order — on the run's PostgreSQL server and on PGlite; their catalogs must
  * be identical — functions (signature, result, body, security, volatility, settings), tables and
  * columns, constraints, indexes, triggers, sequences, grants, default privileges, row-level security
  * and policies, comments, and the rows the migrations insert. A difference is listed by object.
@@ -12,9 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '@/lib/db/migrations';
-import { PostgresDb } from '@/lib/db/postgres';
 import type { SqlAdmin, SqlTx } from '@/lib/db/types';
-import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { emptySqlBackends, type EmptySqlBackend } from '../support/databases';
 
 const SCHEMAS_DIR = path.join(process.cwd(), 'supabase', 'schemas');
 const schemaFiles = fs
@@ -152,18 +151,15 @@ function differences(fromMigrations: Map<string, string>, fromSchemas: Map<strin
   return out;
 }
 
-describe('supabase/schemas/ against supabase/migrations/', () => {
-  const databases: TestDatabase[] = [];
-  const dbs: PostgresDb[] = [];
+describe.each(['postgres', 'pglite'] as const)('supabase/schemas/ against supabase/migrations/ on %s', (kind) => {
+  const opened: EmptySqlBackend[] = [];
   let fromMigrations: Map<string, string>;
   let fromSchemas: Map<string, string>;
 
-  async function open(): Promise<PostgresDb> {
-    const database = await createTestDatabase();
-    databases.push(database);
-    const db = new PostgresDb(database.url);
-    dbs.push(db);
-    return db;
+  async function open(): Promise<EmptySqlBackend> {
+    const backend = await emptySqlBackends[kind]();
+    opened.push(backend);
+    return backend;
   }
 
   beforeAll(async () => {
@@ -182,8 +178,7 @@ describe('supabase/schemas/ against supabase/migrations/', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(dbs.map((db) => db.close()));
-    await Promise.all(databases.map((d) => d.drop()));
+    await Promise.all(opened.map((b) => b.close()));
   });
 
   it('reads every kind of object it compares (the catalog queries find them)', () => {

@@ -88,3 +88,28 @@ export const sqlBackends: Record<'postgres' | 'pglite', () => Promise<SqlBackend
 };
 
 export const sqlBackendKinds = Object.keys(sqlBackends) as (keyof typeof sqlBackends)[];
+
+/** An empty database (no migrations applied) and how to close it. */
+export interface EmptySqlBackend {
+  admin: SqlAdmin;
+  close(): Promise<void>;
+}
+
+/** A new, empty database of each kind: one of its own on the PostgreSQL server, an in-memory PGlite. */
+export const emptySqlBackends: Record<'postgres' | 'pglite', () => Promise<EmptySqlBackend>> = {
+  postgres: async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDb(database.url);
+    return {
+      admin: db.admin,
+      async close() {
+        await db.close();
+        await database.drop();
+      },
+    };
+  },
+  pglite: async () => {
+    const db = await PgliteDb.open('memory://');
+    return { admin: db.admin, close: () => db.close() };
+  },
+};
