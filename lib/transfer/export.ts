@@ -19,7 +19,9 @@ import { DataDigest, canonicalJson } from './digest';
 import { TransferError, fromDbError, transferRpc } from './errors';
 import { FORMAT, FORMAT_VERSION, line, type Footer, type Header, type Row, type Summary } from './format';
 import { Signer, seal, type TransferKeys } from './protect';
-import { sanitizeRow } from './sanitize';
+import { REDACTED, isSecretName, sanitizeRow, scrub } from './sanitize';
+
+const REDACTED_JSON = JSON.stringify(REDACTED);
 import { TENANT_TABLES, selection, type TableName, type TenantTable } from './tables';
 
 /** Rows per export RPC (a keyset page). */
@@ -60,11 +62,20 @@ export async function inventory(db: Db, label: string, customerId?: string): Pro
   return transferRpc(db, label, 'transfer_inventory', { tables: TENANT_TABLES.map(selection), customerId });
 }
 
-/** The customer's rows of one table, as the database has them, one keyset page (one RPC) at a time. */
-export async function* tablePages(db: Db, customerId: string, table: TenantTable, label: string, pageSize = PAGE_SIZE): AsyncGenerator<Row[]> {
-  let after: unknown[] | null = null;
-  for (;;) {
-    const { columns, rows }: { columns: string[]; rows: unknown[][] } = await transferRpc<{ columns: string[]; rows: unknown[][] }>(db, label, 'transfer_export_page', {
+/** A keyset page as the database sends it: column names, and each row's values in that order. */
+interface ColumnarPage {
+  columns: string[];
+  rows: unknown[][];
+}
+
+/**
+ * The customer's rows of one table, as the database has them, one keyset page (one RPC) at a time.
+ * The next page is requested as soon as a page arrives (its cursor is the page's last row), so the
+ * database reads it while the caller works on this one: two pages in memory at most.
+ */
+async function* columnarPages(db: Db, customerId: string, table: TenantTable, label: string, pageSize = PAGE_SIZE): AsyncGenerator<ColumnarPage> {
+  const fetchPage = async (after: unknown[] | null): Promise<ColumnarPage> => {
+    const page = await transferRpc<ColumnarPage | Row[]>(db, label, 'transfer_export_page', {
       customerId,
       table: table.name,
       key: table.key,
@@ -74,16 +85,67 @@ export async function* tablePages(db: Db, customerId: string, table: TenantTable
       skip: table.skip,
       columnar: true,
     });
-    const page: Row[] = rows.map((values) => {
+    if (!Array.isArray(page)) return page;
+    // A source whose schema predates 20261202120000 ignores `columnar` and sends objects (all of
+    // a page with the same keys: to_jsonb of the same columns).
+    const columns = Object.keys(page[0] ?? {});
+    return { columns, rows: page.map((row) => columns.map((column) => row[column])) };
+  };
+  // Marked handled at once: a page read ahead may fail while the caller is still busy (or gone);
+  // awaiting it below still throws that failure.
+  const readAhead = (after: unknown[] | null): Promise<ColumnarPage> => {
+    const page = fetchPage(after);
+    page.catch(() => undefined);
+    return page;
+  };
+  let next: Promise<ColumnarPage> | null = readAhead(null);
+  while (next) {
+    const page: ColumnarPage = await next;
+    const last = page.rows.length === pageSize ? page.rows[pageSize - 1]! : undefined;
+    next = last ? readAhead(table.key.map((column) => last[page.columns.indexOf(column)])) : null;
+    if (page.rows.length > 0) yield page;
+  }
+}
+
+/** The customer's rows of one table, as the database has them, one keyset page at a time. */
+export async function* tablePages(db: Db, customerId: string, table: TenantTable, label: string, pageSize = PAGE_SIZE): AsyncGenerator<Row[]> {
+  for await (const { columns, rows } of columnarPages(db, customerId, table, label, pageSize)) {
+    yield rows.map((values) => {
       const row: Row = {};
       for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
       return row;
     });
-    if (page.length > 0) yield page;
-    if (page.length < pageSize) break;
-    const last = page[page.length - 1]!;
-    after = table.key.map((column) => last[column]);
   }
+}
+
+/**
+ * `canonicalJson(sanitizeRow(table, row))` of every row of a page, without building the rows:
+ * the columns are sorted, and their names judged, once per page.
+ */
+export function sanitizedCanonical(table: TenantTable, { columns, rows }: ColumnarPage, includeSecrets: boolean): string[] {
+  const order = columns.map((_, i) => i).sort((a, b) => (columns[a]! < columns[b]! ? -1 : columns[a]! > columns[b]! ? 1 : 0));
+  const prefixes = order.map((i, k) => `${k === 0 ? '{' : ','}${JSON.stringify(columns[i])}:`);
+  const secretName = order.map((i) => isSecretName(columns[i]!));
+  const secretColumn = order.map((i) => (table.secretColumns ?? []).includes(columns[i]!));
+  return rows.map((values) => {
+    let out = '';
+    for (let k = 0; k < order.length; k++) {
+      const value = values[order[k]!];
+      if (value === undefined) {
+        // Not from the database (every column has a value, null at least): the general way.
+        const row: Row = {};
+        for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+        return canonicalJson(sanitizeRow(table, row, { includeSecrets }));
+      }
+      let text: string;
+      if (value === null) text = 'null';
+      else if (secretColumn[k]) text = includeSecrets ? canonicalJson(value) : REDACTED_JSON;
+      else if (secretName[k]) text = REDACTED_JSON;
+      else text = canonicalJson(typeof value === 'object' ? scrub(value) : value);
+      out += prefixes[k]! + text;
+    }
+    return order.length === 0 ? '{}' : `${out}}`;
+  });
 }
 
 /** Every row of the customer in one table, as the database has them. */
@@ -110,9 +172,9 @@ async function* exportedPages(db: Db, customerId: string, options: ExportOptions
   }
   let done = 0;
   for (const table of TENANT_TABLES as readonly TenantTable[]) {
-    for await (const page of tablePages(db, customerId, table, label, options.pageSize)) {
-      yield { table: table.name as TableName, canonical: page.map((row) => canonicalJson(sanitizeRow(table, row, { includeSecrets }))) };
-      done += page.length;
+    for await (const page of columnarPages(db, customerId, table, label, options.pageSize)) {
+      yield { table: table.name as TableName, canonical: sanitizedCanonical(table, page, includeSecrets) };
+      done += page.rows.length;
       onProgress?.({ phase, table: table.name as TableName, done, total });
     }
   }

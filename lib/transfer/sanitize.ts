@@ -46,7 +46,7 @@ function setOwn(record: Record<string, unknown>, key: string, value: unknown): v
 }
 
 /** The value with credentials redacted: the same value when there is nothing to redact, else a copy. */
-function scrub(value: unknown): unknown {
+export function scrub(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;

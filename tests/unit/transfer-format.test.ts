@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDigest, canonicalJson, differences } from '@/lib/transfer/digest';
+import { sanitizedCanonical } from '@/lib/transfer/export';
 import { FORMAT, FORMAT_VERSION, line, type Header } from '@/lib/transfer/format';
 import { MAX_JSON_DEPTH, boundedLines, nestedDeeperThan } from '@/lib/transfer/protect';
 import { verifyFile } from '@/lib/transfer/read';
@@ -42,6 +43,21 @@ describe('sanitising', () => {
     });
     expect(sanitizeRow(tableSpec('customers'), row, { includeSecrets: true }).public_key).toBe('pk_0123456789abcdef');
     expect(row.config.auth.password).toBe('p'); // the input is left as it was
+  });
+  it('sanitises a columnar page to the same canonical JSON as row by row', () => {
+    const columns = ['public_key', 'name', 'id', 'config', 'api_token', 'plan', 'Zeta', 'nothing'];
+    const rows = [
+      ['pk_0123456789abcdef', 'Ünïcode "quoted"', CUSTOMER, { auth: { password: 'p' }, headers: [{ Authorization: 'x', b: 1, a: [2, { secret: null }] }] }, 'tok', 'pro', 1.5, null],
+      [null, 'n', CUSTOMER, { plain: true }, null, 'free', [1, 'two'], null],
+      ['pk_x', '', CUSTOMER, [], { nested: 'object' }, 'pro', { z: 1, a: 2 }, false],
+    ];
+    for (const includeSecrets of [false, true]) {
+      const expected = rows.map((values) =>
+        canonicalJson(sanitizeRow(tableSpec('customers'), Object.fromEntries(columns.map((c, i) => [c, values[i]])), { includeSecrets })),
+      );
+      expect(sanitizedCanonical(tableSpec('customers'), { columns, rows }, includeSecrets)).toEqual(expected);
+    }
+    expect(sanitizedCanonical(tableSpec('customers'), { columns, rows }, false)[0]).toContain(`"api_token":"${REDACTED}"`);
   });
 });
 
