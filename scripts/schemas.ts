@@ -273,6 +273,7 @@ async function main(): Promise<void> {
     const db = new PostgresDb(url.toString());
     let indexTables: Map<string, string>;
     const nowColumns = new Map<string, number[]>();
+    const tableFunctions = new Set<string>();
     try {
       await migrate(db.admin, loadMigrations());
       const rows = await db.admin.query<{ index: string; table: string }>(
@@ -291,6 +292,14 @@ async function main(): Promise<void> {
            join pg_catalog.pg_class c on c.oid = d.adrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
           where pg_catalog.pg_get_expr(d.adbin, d.adrelid) = 'now()'`,
       );
+      const used = await db.admin.query<{ fn: string }>(
+        `select distinct n.nspname || '.' || p.proname as fn
+           from pg_catalog.pg_depend d
+           join pg_catalog.pg_proc p on p.oid = d.refobjid join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+          where d.refclassid = 'pg_catalog.pg_proc'::regclass
+            and d.classid in ('pg_catalog.pg_attrdef'::regclass, 'pg_catalog.pg_constraint'::regclass)`,
+      );
+      for (const u of used) tableFunctions.add(u.fn);
       for (const t of times) nowColumns.set(t.table, [...(nowColumns.get(t.table) ?? []), t.position]);
     } finally {
       await db.close();
@@ -308,17 +317,29 @@ async function main(): Promise<void> {
     const byOwner = new Map<string, TocEntry[]>();
     for (const e of entries.filter(attached)) byOwner.set(owners.get(e.id)!, [...(byOwner.get(owners.get(e.id)!) ?? []), e]);
     const anchors = new Set<string>();
-    const ordered: TocEntry[] = [];
+    const groups: TocEntry[][] = [];
     for (const e of entries.filter((x) => !attached(x))) {
-      ordered.push(e);
       const owner = owners.get(e.id)!;
       const isAnchor = ['SCHEMA', 'FUNCTION', 'TABLE', 'SEQUENCE'].includes(e.desc);
       if (isAnchor && !anchors.has(owner)) {
         anchors.add(owner);
-        ordered.push(...(byOwner.get(owner) ?? []));
-      }
+        groups.push([e, ...(byOwner.get(owner) ?? [])]);
+      } else groups.push([e]);
     }
-    for (const e of entries.filter(attached)) if (!anchors.has(owners.get(e.id)!)) ordered.push(e);
+    for (const e of entries.filter(attached)) if (!anchors.has(owners.get(e.id)!)) groups.unshift([e]);
+    // Within a file: schemas, the functions tables use in defaults and checks, tables and
+    // sequences, the other functions (some take a table's row type), then constraints, indexes,
+    // triggers, row-level security and policies, in pg_dump's order within each.
+    const rank = ([e]: TocEntry[]) => {
+      if (e!.desc === 'SCHEMA' || e!.desc === 'ACL' || e!.desc === 'COMMENT') return 0;
+      if (e!.desc === 'FUNCTION') return tableFunctions.has(owners.get(e!.id)!) ? 1 : 3;
+      if (e!.desc === 'TABLE' || e!.desc === 'SEQUENCE') return 2;
+      return 4;
+    };
+    const ordered = groups
+      .map((group, i) => ({ group, i }))
+      .sort((a, b) => rank(a.group) - rank(b.group) || a.i - b.i)
+      .flatMap(({ group }) => group);
 
     fs.mkdirSync(SCHEMAS_DIR, { recursive: true });
     for (const file of fs.readdirSync(SCHEMAS_DIR)) {

@@ -6,6 +6,12 @@
 SELECT pg_catalog.set_config('search_path', '', false);
 SET check_function_bodies = false;
 
+-- grants on schema public
+
+GRANT USAGE ON SCHEMA public TO anon;
+GRANT USAGE ON SCHEMA public TO authenticated;
+GRANT USAGE ON SCHEMA public TO service_role;
+
 -- schema private
 
 CREATE SCHEMA private;
@@ -120,9 +126,3 @@ CREATE FUNCTION private.utc_iso(p_at timestamp with time zone) RETURNS text
     AS $$
   select to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
-
--- grants on schema public
-
-GRANT USAGE ON SCHEMA public TO anon;
-GRANT USAGE ON SCHEMA public TO authenticated;
-GRANT USAGE ON SCHEMA public TO service_role;

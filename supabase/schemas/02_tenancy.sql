@@ -38,6 +38,32 @@ CREATE TABLE public.customers (
 GRANT SELECT ON TABLE public.customers TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.customers TO service_role;
 
+-- table private.member_rpcs
+
+CREATE TABLE private.member_rpcs (
+    name text NOT NULL,
+    CONSTRAINT member_rpcs_name_check CHECK ((name ~ '^[a-z][a-z0-9_]*$'::text))
+);
+
+-- comment on table private.member_rpcs
+
+COMMENT ON TABLE private.member_rpcs IS 'RPCs a staff member may call with their own JWT; rows filtered by RLS';
+
+-- table public.customer_members
+
+CREATE TABLE public.customer_members (
+    customer_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role text DEFAULT 'agent'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT customer_members_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'agent'::text])))
+);
+
+-- grants on table public.customer_members
+
+GRANT SELECT ON TABLE public.customer_members TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.customer_members TO service_role;
+
 -- function private.customer_json(public.customers)
 
 CREATE FUNCTION private.customer_json(c public.customers) RETURNS jsonb
@@ -338,32 +364,6 @@ $_$;
 
 REVOKE ALL ON FUNCTION public.staff_memberships(jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.staff_memberships(jsonb) TO service_role;
-
--- table private.member_rpcs
-
-CREATE TABLE private.member_rpcs (
-    name text NOT NULL,
-    CONSTRAINT member_rpcs_name_check CHECK ((name ~ '^[a-z][a-z0-9_]*$'::text))
-);
-
--- comment on table private.member_rpcs
-
-COMMENT ON TABLE private.member_rpcs IS 'RPCs a staff member may call with their own JWT; rows filtered by RLS';
-
--- table public.customer_members
-
-CREATE TABLE public.customer_members (
-    customer_id uuid NOT NULL,
-    user_id uuid NOT NULL,
-    role text DEFAULT 'agent'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT customer_members_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'agent'::text])))
-);
-
--- grants on table public.customer_members
-
-GRANT SELECT ON TABLE public.customer_members TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.customer_members TO service_role;
 
 -- table data private.member_rpcs
 

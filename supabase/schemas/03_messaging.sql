@@ -52,22 +52,6 @@ WITH (fillfactor='50');
 GRANT SELECT ON TABLE public.message_queue TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.message_queue TO service_role;
 
--- function private.claimed_json(public.message_queue)
-
-CREATE FUNCTION private.claimed_json(q public.message_queue) RETURNS jsonb
-    LANGUAGE sql STABLE
-    AS $$
-  select jsonb_build_object(
-    'id', q.id,
-    'customerId', q.customer_id,
-    'sessionId', q.session_id,
-    'clientMessageId', q.client_message_id,
-    'data', q.message_data,
-    'retryCount', q.retry_count,
-    'position', q.position
-  )
-$$;
-
 -- table public.messages
 
 CREATE TABLE public.messages (
@@ -89,6 +73,42 @@ CREATE TABLE public.messages (
 
 GRANT SELECT ON TABLE public.messages TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.messages TO service_role;
+
+-- table public.conversations
+
+CREATE TABLE public.conversations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    session_id text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_message_at timestamp with time zone,
+    CONSTRAINT conversations_session_id_check CHECK (((char_length(session_id) >= 1) AND (char_length(session_id) <= 128))),
+    CONSTRAINT conversations_status_check CHECK ((status = ANY (ARRAY['open'::text, 'needs_staff'::text, 'closed'::text])))
+);
+
+-- grants on table public.conversations
+
+GRANT SELECT ON TABLE public.conversations TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.conversations TO service_role;
+
+-- function private.claimed_json(public.message_queue)
+
+CREATE FUNCTION private.claimed_json(q public.message_queue) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+  select jsonb_build_object(
+    'id', q.id,
+    'customerId', q.customer_id,
+    'sessionId', q.session_id,
+    'clientMessageId', q.client_message_id,
+    'data', q.message_data,
+    'retryCount', q.retry_count,
+    'position', q.position
+  )
+$$;
 
 -- function private.message_json(public.messages)
 
@@ -674,26 +694,6 @@ $_$;
 REVOKE ALL ON FUNCTION public.queue_stats(jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.queue_stats(jsonb) TO service_role;
 GRANT ALL ON FUNCTION public.queue_stats(jsonb) TO authenticated;
-
--- table public.conversations
-
-CREATE TABLE public.conversations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    session_id text NOT NULL,
-    status text DEFAULT 'open'::text NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_message_at timestamp with time zone,
-    CONSTRAINT conversations_session_id_check CHECK (((char_length(session_id) >= 1) AND (char_length(session_id) <= 128))),
-    CONSTRAINT conversations_status_check CHECK ((status = ANY (ARRAY['open'::text, 'needs_staff'::text, 'closed'::text])))
-);
-
--- grants on table public.conversations
-
-GRANT SELECT ON TABLE public.conversations TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.conversations TO service_role;
 
 -- constraint public.conversations conversations_customer_id_session_id_key
 

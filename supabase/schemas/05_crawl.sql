@@ -6,27 +6,6 @@
 SELECT pg_catalog.set_config('search_path', '', false);
 SET check_function_bodies = false;
 
--- function private.crawl_frontier_add(text, jsonb)
-
-CREATE FUNCTION private.crawl_frontier_add(p_job_id text, p_pages jsonb) RETURNS jsonb
-    LANGUAGE sql
-    AS $$
-  with added as (
-    insert into private.crawl_frontier (job_id, url, depth)
-    select p_job_id, e ->> 'url', (e ->> 'depth')::integer
-      from jsonb_array_elements(coalesce(p_pages, '[]')) with ordinality as t(e, ord)
-     where jsonb_typeof(e -> 'url') = 'string' and char_length(e ->> 'url') between 1 and 2048
-     order by ord
-    on conflict (job_id, url) do nothing
-    returning id, url, depth
-  )
-  select coalesce(jsonb_agg(jsonb_build_object('url', a.url, 'depth', a.depth) order by a.id), '[]') from added a
-$$;
-
--- grants on function private.crawl_frontier_add(p_job_id text, p_pages jsonb)
-
-GRANT ALL ON FUNCTION private.crawl_frontier_add(p_job_id text, p_pages jsonb) TO service_role;
-
 -- table public.scrape_jobs
 
 CREATE TABLE public.scrape_jobs (
@@ -55,6 +34,169 @@ CREATE TABLE public.scrape_jobs (
 
 GRANT SELECT ON TABLE public.scrape_jobs TO authenticated;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.scrape_jobs TO service_role;
+
+-- table public.scrape_job_results
+
+CREATE TABLE public.scrape_job_results (
+    id bigint NOT NULL,
+    job_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    url text NOT NULL,
+    status text NOT NULL,
+    http_status integer,
+    processing_time_ms integer,
+    bytes integer,
+    content_hash text,
+    error_message text,
+    page_data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT scrape_job_results_bytes_check CHECK ((bytes >= 0)),
+    CONSTRAINT scrape_job_results_http_status_check CHECK (((http_status >= 100) AND (http_status <= 599))),
+    CONSTRAINT scrape_job_results_processing_time_ms_check CHECK ((processing_time_ms >= 0)),
+    CONSTRAINT scrape_job_results_status_check CHECK ((status = ANY (ARRAY['success'::text, 'failed'::text, 'skipped'::text]))),
+    CONSTRAINT scrape_job_results_url_check CHECK (((char_length(url) >= 1) AND (char_length(url) <= 2048)))
+);
+
+-- grants on table public.scrape_job_results
+
+GRANT SELECT ON TABLE public.scrape_job_results TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.scrape_job_results TO service_role;
+
+-- table private.crawl_customer_turns
+
+CREATE TABLE private.crawl_customer_turns (
+    customer_id uuid NOT NULL,
+    last_claimed_at timestamp with time zone NOT NULL
+);
+
+-- comment on table private.crawl_customer_turns
+
+COMMENT ON TABLE private.crawl_customer_turns IS 'When each customer last had a crawl job claimed (fair scheduling)';
+
+-- grants on table private.crawl_customer_turns
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.crawl_customer_turns TO service_role;
+
+-- table private.crawl_frontier
+
+CREATE TABLE private.crawl_frontier (
+    job_id text NOT NULL,
+    url text NOT NULL,
+    depth integer NOT NULL,
+    done boolean DEFAULT false NOT NULL,
+    id bigint NOT NULL,
+    CONSTRAINT crawl_frontier_depth_check CHECK (((depth >= 0) AND (depth <= 100))),
+    CONSTRAINT crawl_frontier_url_check CHECK (((char_length(url) >= 1) AND (char_length(url) <= 2048)))
+);
+
+-- comment on table private.crawl_frontier
+
+COMMENT ON TABLE private.crawl_frontier IS 'URLs a crawl job discovered: pending ones are what a resumed crawl fetches';
+
+-- grants on table private.crawl_frontier
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.crawl_frontier TO service_role;
+
+-- sequence private.crawl_frontier_id_seq
+
+ALTER TABLE private.crawl_frontier ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME private.crawl_frontier_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+-- sequence public.scrape_job_results_id_seq
+
+ALTER TABLE public.scrape_job_results ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.scrape_job_results_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+-- table public.scrape_job_stats
+
+CREATE TABLE public.scrape_job_stats (
+    job_id text NOT NULL,
+    customer_id uuid NOT NULL,
+    total_pages integer DEFAULT 0 NOT NULL,
+    successful_pages integer DEFAULT 0 NOT NULL,
+    failed_pages integer DEFAULT 0 NOT NULL,
+    skipped_pages integer DEFAULT 0 NOT NULL,
+    timed_pages integer DEFAULT 0 NOT NULL,
+    total_processing_time_ms bigint DEFAULT 0 NOT NULL,
+    total_bytes bigint DEFAULT 0 NOT NULL,
+    first_result_at timestamp with time zone,
+    last_result_at timestamp with time zone,
+    avg_processing_time_ms numeric GENERATED ALWAYS AS (
+CASE
+    WHEN (timed_pages > 0) THEN round(((total_processing_time_ms)::numeric / (timed_pages)::numeric), 2)
+    ELSE NULL::numeric
+END) STORED,
+    pages_per_second numeric GENERATED ALWAYS AS (
+CASE
+    WHEN (last_result_at > first_result_at) THEN round(((total_pages)::numeric / EXTRACT(epoch FROM (last_result_at - first_result_at))), 3)
+    ELSE NULL::numeric
+END) STORED,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+-- grants on table public.scrape_job_stats
+
+GRANT SELECT ON TABLE public.scrape_job_stats TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.scrape_job_stats TO service_role;
+
+-- table public.scraped_pages
+
+CREATE TABLE public.scraped_pages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    url text NOT NULL,
+    title text DEFAULT ''::text NOT NULL,
+    headings text DEFAULT ''::text NOT NULL,
+    content text DEFAULT ''::text NOT NULL,
+    content_hash text NOT NULL,
+    job_id text,
+    search tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('english'::regconfig, title), 'A'::"char") || setweight(to_tsvector('english'::regconfig, headings), 'B'::"char")) || setweight(to_tsvector('english'::regconfig, content), 'C'::"char"))) STORED,
+    crawled_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT scraped_pages_content_check CHECK ((char_length(content) <= 500000)),
+    CONSTRAINT scraped_pages_headings_check CHECK ((char_length(headings) <= 20000)),
+    CONSTRAINT scraped_pages_title_check CHECK ((char_length(title) <= 1000)),
+    CONSTRAINT scraped_pages_url_check CHECK (((char_length(url) >= 1) AND (char_length(url) <= 2048)))
+);
+
+-- grants on table public.scraped_pages
+
+GRANT SELECT ON TABLE public.scraped_pages TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.scraped_pages TO service_role;
+
+-- function private.crawl_frontier_add(text, jsonb)
+
+CREATE FUNCTION private.crawl_frontier_add(p_job_id text, p_pages jsonb) RETURNS jsonb
+    LANGUAGE sql
+    AS $$
+  with added as (
+    insert into private.crawl_frontier (job_id, url, depth)
+    select p_job_id, e ->> 'url', (e ->> 'depth')::integer
+      from jsonb_array_elements(coalesce(p_pages, '[]')) with ordinality as t(e, ord)
+     where jsonb_typeof(e -> 'url') = 'string' and char_length(e ->> 'url') between 1 and 2048
+     order by ord
+    on conflict (job_id, url) do nothing
+    returning id, url, depth
+  )
+  select coalesce(jsonb_agg(jsonb_build_object('url', a.url, 'depth', a.depth) order by a.id), '[]') from added a
+$$;
+
+-- grants on function private.crawl_frontier_add(p_job_id text, p_pages jsonb)
+
+GRANT ALL ON FUNCTION private.crawl_frontier_add(p_job_id text, p_pages jsonb) TO service_role;
 
 -- function private.crawl_job_json(public.scrape_jobs)
 
@@ -105,33 +247,6 @@ begin
   return v_job;
 end
 $$;
-
--- table public.scrape_job_results
-
-CREATE TABLE public.scrape_job_results (
-    id bigint NOT NULL,
-    job_id text NOT NULL,
-    customer_id uuid NOT NULL,
-    url text NOT NULL,
-    status text NOT NULL,
-    http_status integer,
-    processing_time_ms integer,
-    bytes integer,
-    content_hash text,
-    error_message text,
-    page_data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT scrape_job_results_bytes_check CHECK ((bytes >= 0)),
-    CONSTRAINT scrape_job_results_http_status_check CHECK (((http_status >= 100) AND (http_status <= 599))),
-    CONSTRAINT scrape_job_results_processing_time_ms_check CHECK ((processing_time_ms >= 0)),
-    CONSTRAINT scrape_job_results_status_check CHECK ((status = ANY (ARRAY['success'::text, 'failed'::text, 'skipped'::text]))),
-    CONSTRAINT scrape_job_results_url_check CHECK (((char_length(url) >= 1) AND (char_length(url) <= 2048)))
-);
-
--- grants on table public.scrape_job_results
-
-GRANT SELECT ON TABLE public.scrape_job_results TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.scrape_job_results TO service_role;
 
 -- function private.crawl_result_json(public.scrape_job_results)
 
@@ -631,121 +746,6 @@ $_$;
 
 REVOKE ALL ON FUNCTION public.crawl_pages_search(jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.crawl_pages_search(jsonb) TO service_role;
-
--- table private.crawl_customer_turns
-
-CREATE TABLE private.crawl_customer_turns (
-    customer_id uuid NOT NULL,
-    last_claimed_at timestamp with time zone NOT NULL
-);
-
--- comment on table private.crawl_customer_turns
-
-COMMENT ON TABLE private.crawl_customer_turns IS 'When each customer last had a crawl job claimed (fair scheduling)';
-
--- grants on table private.crawl_customer_turns
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.crawl_customer_turns TO service_role;
-
--- table private.crawl_frontier
-
-CREATE TABLE private.crawl_frontier (
-    job_id text NOT NULL,
-    url text NOT NULL,
-    depth integer NOT NULL,
-    done boolean DEFAULT false NOT NULL,
-    id bigint NOT NULL,
-    CONSTRAINT crawl_frontier_depth_check CHECK (((depth >= 0) AND (depth <= 100))),
-    CONSTRAINT crawl_frontier_url_check CHECK (((char_length(url) >= 1) AND (char_length(url) <= 2048)))
-);
-
--- comment on table private.crawl_frontier
-
-COMMENT ON TABLE private.crawl_frontier IS 'URLs a crawl job discovered: pending ones are what a resumed crawl fetches';
-
--- grants on table private.crawl_frontier
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.crawl_frontier TO service_role;
-
--- sequence private.crawl_frontier_id_seq
-
-ALTER TABLE private.crawl_frontier ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME private.crawl_frontier_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
--- sequence public.scrape_job_results_id_seq
-
-ALTER TABLE public.scrape_job_results ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.scrape_job_results_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
--- table public.scrape_job_stats
-
-CREATE TABLE public.scrape_job_stats (
-    job_id text NOT NULL,
-    customer_id uuid NOT NULL,
-    total_pages integer DEFAULT 0 NOT NULL,
-    successful_pages integer DEFAULT 0 NOT NULL,
-    failed_pages integer DEFAULT 0 NOT NULL,
-    skipped_pages integer DEFAULT 0 NOT NULL,
-    timed_pages integer DEFAULT 0 NOT NULL,
-    total_processing_time_ms bigint DEFAULT 0 NOT NULL,
-    total_bytes bigint DEFAULT 0 NOT NULL,
-    first_result_at timestamp with time zone,
-    last_result_at timestamp with time zone,
-    avg_processing_time_ms numeric GENERATED ALWAYS AS (
-CASE
-    WHEN (timed_pages > 0) THEN round(((total_processing_time_ms)::numeric / (timed_pages)::numeric), 2)
-    ELSE NULL::numeric
-END) STORED,
-    pages_per_second numeric GENERATED ALWAYS AS (
-CASE
-    WHEN (last_result_at > first_result_at) THEN round(((total_pages)::numeric / EXTRACT(epoch FROM (last_result_at - first_result_at))), 3)
-    ELSE NULL::numeric
-END) STORED,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
--- grants on table public.scrape_job_stats
-
-GRANT SELECT ON TABLE public.scrape_job_stats TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.scrape_job_stats TO service_role;
-
--- table public.scraped_pages
-
-CREATE TABLE public.scraped_pages (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    url text NOT NULL,
-    title text DEFAULT ''::text NOT NULL,
-    headings text DEFAULT ''::text NOT NULL,
-    content text DEFAULT ''::text NOT NULL,
-    content_hash text NOT NULL,
-    job_id text,
-    search tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('english'::regconfig, title), 'A'::"char") || setweight(to_tsvector('english'::regconfig, headings), 'B'::"char")) || setweight(to_tsvector('english'::regconfig, content), 'C'::"char"))) STORED,
-    crawled_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT scraped_pages_content_check CHECK ((char_length(content) <= 500000)),
-    CONSTRAINT scraped_pages_headings_check CHECK ((char_length(headings) <= 20000)),
-    CONSTRAINT scraped_pages_title_check CHECK ((char_length(title) <= 1000)),
-    CONSTRAINT scraped_pages_url_check CHECK (((char_length(url) >= 1) AND (char_length(url) <= 2048)))
-);
-
--- grants on table public.scraped_pages
-
-GRANT SELECT ON TABLE public.scraped_pages TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.scraped_pages TO service_role;
 
 -- constraint private.crawl_customer_turns crawl_customer_turns_pkey
 

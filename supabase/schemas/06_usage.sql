@@ -6,6 +6,45 @@
 SELECT pg_catalog.set_config('search_path', '', false);
 SET check_function_bodies = false;
 
+-- table public.plan_limits
+
+CREATE TABLE public.plan_limits (
+    plan text NOT NULL,
+    messages integer,
+    crawls integer,
+    exports integer,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT plan_limits_crawls_check CHECK ((crawls >= 0)),
+    CONSTRAINT plan_limits_exports_check CHECK ((exports >= 0)),
+    CONSTRAINT plan_limits_messages_check CHECK ((messages >= 0)),
+    CONSTRAINT plan_limits_plan_check CHECK ((plan = ANY (ARRAY['free'::text, 'pro'::text, 'enterprise'::text])))
+);
+
+-- grants on table public.plan_limits
+
+GRANT SELECT ON TABLE public.plan_limits TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.plan_limits TO service_role;
+
+-- table public.usage
+
+CREATE TABLE public.usage (
+    customer_id uuid NOT NULL,
+    month_year text NOT NULL,
+    messages integer DEFAULT 0 NOT NULL,
+    crawls integer DEFAULT 0 NOT NULL,
+    exports integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT usage_crawls_check CHECK ((crawls >= 0)),
+    CONSTRAINT usage_exports_check CHECK ((exports >= 0)),
+    CONSTRAINT usage_messages_check CHECK ((messages >= 0)),
+    CONSTRAINT usage_month_year_check CHECK ((month_year ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'::text))
+);
+
+-- grants on table public.usage
+
+GRANT SELECT ON TABLE public.usage TO authenticated;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.usage TO service_role;
+
 -- function private.usage_consume(uuid, text, integer, timestamp with time zone, boolean)
 
 CREATE FUNCTION private.usage_consume(p_customer_id uuid, p_type text, p_amount integer, p_at timestamp with time zone, p_enforce boolean DEFAULT true) RETURNS jsonb
@@ -190,45 +229,6 @@ $_$;
 
 REVOKE ALL ON FUNCTION public.usage_increment(jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.usage_increment(jsonb) TO service_role;
-
--- table public.plan_limits
-
-CREATE TABLE public.plan_limits (
-    plan text NOT NULL,
-    messages integer,
-    crawls integer,
-    exports integer,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT plan_limits_crawls_check CHECK ((crawls >= 0)),
-    CONSTRAINT plan_limits_exports_check CHECK ((exports >= 0)),
-    CONSTRAINT plan_limits_messages_check CHECK ((messages >= 0)),
-    CONSTRAINT plan_limits_plan_check CHECK ((plan = ANY (ARRAY['free'::text, 'pro'::text, 'enterprise'::text])))
-);
-
--- grants on table public.plan_limits
-
-GRANT SELECT ON TABLE public.plan_limits TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.plan_limits TO service_role;
-
--- table public.usage
-
-CREATE TABLE public.usage (
-    customer_id uuid NOT NULL,
-    month_year text NOT NULL,
-    messages integer DEFAULT 0 NOT NULL,
-    crawls integer DEFAULT 0 NOT NULL,
-    exports integer DEFAULT 0 NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT usage_crawls_check CHECK ((crawls >= 0)),
-    CONSTRAINT usage_exports_check CHECK ((exports >= 0)),
-    CONSTRAINT usage_messages_check CHECK ((messages >= 0)),
-    CONSTRAINT usage_month_year_check CHECK ((month_year ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'::text))
-);
-
--- grants on table public.usage
-
-GRANT SELECT ON TABLE public.usage TO authenticated;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.usage TO service_role;
 
 -- table data public.plan_limits
 

@@ -28,6 +28,17 @@ CREATE TABLE public.cleanup_runs (
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.cleanup_runs TO service_role;
 GRANT SELECT ON TABLE public.cleanup_runs TO authenticated;
 
+-- sequence public.cleanup_runs_id_seq
+
+ALTER TABLE public.cleanup_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.cleanup_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 -- function private.cleanup_run_json(public.cleanup_runs)
 
 CREATE FUNCTION private.cleanup_run_json(r public.cleanup_runs) RETURNS jsonb
@@ -393,17 +404,6 @@ COMMENT ON FUNCTION public.cron_run_progress(jsonb) IS 'omniops:local';
 
 REVOKE ALL ON FUNCTION public.cron_run_progress(jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.cron_run_progress(jsonb) TO service_role;
-
--- sequence public.cleanup_runs_id_seq
-
-ALTER TABLE public.cleanup_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.cleanup_runs_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
 
 -- constraint public.cleanup_runs cleanup_runs_pkey
 

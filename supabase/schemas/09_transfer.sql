@@ -6,6 +6,38 @@
 SELECT pg_catalog.set_config('search_path', '', false);
 SET check_function_bodies = false;
 
+-- table private.transfer_imports
+
+CREATE TABLE private.transfer_imports (
+    id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    status text DEFAULT 'staging'::text NOT NULL,
+    result jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    touched_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT transfer_imports_status_check CHECK ((status = ANY (ARRAY['staging'::text, 'committed'::text])))
+);
+
+-- grants on table private.transfer_imports
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.transfer_imports TO service_role;
+
+-- table private.transfer_import_batches
+
+CREATE UNLOGGED TABLE private.transfer_import_batches (
+    import_id uuid NOT NULL,
+    table_name text NOT NULL,
+    first_seq bigint NOT NULL,
+    row_count integer NOT NULL,
+    rows jsonb NOT NULL,
+    CONSTRAINT transfer_import_batches_row_count_check CHECK ((row_count > 0))
+);
+ALTER TABLE ONLY private.transfer_import_batches ALTER COLUMN rows SET STORAGE EXTERNAL;
+
+-- grants on table private.transfer_import_batches
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.transfer_import_batches TO service_role;
+
 -- function private.transfer_advance_sequence(regclass, bigint)
 
 CREATE FUNCTION private.transfer_advance_sequence(p_seq regclass, p_value bigint) RETURNS void
@@ -72,22 +104,6 @@ begin
   end if;
 end
 $$;
-
--- table private.transfer_imports
-
-CREATE TABLE private.transfer_imports (
-    id uuid NOT NULL,
-    customer_id uuid NOT NULL,
-    status text DEFAULT 'staging'::text NOT NULL,
-    result jsonb,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    touched_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT transfer_imports_status_check CHECK ((status = ANY (ARRAY['staging'::text, 'committed'::text])))
-);
-
--- grants on table private.transfer_imports
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.transfer_imports TO service_role;
 
 -- function private.transfer_staging_import(uuid)
 
@@ -544,22 +560,6 @@ $_$;
 
 REVOKE ALL ON FUNCTION public.transfer_inventory(jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.transfer_inventory(jsonb) TO service_role;
-
--- table private.transfer_import_batches
-
-CREATE UNLOGGED TABLE private.transfer_import_batches (
-    import_id uuid NOT NULL,
-    table_name text NOT NULL,
-    first_seq bigint NOT NULL,
-    row_count integer NOT NULL,
-    rows jsonb NOT NULL,
-    CONSTRAINT transfer_import_batches_row_count_check CHECK ((row_count > 0))
-);
-ALTER TABLE ONLY private.transfer_import_batches ALTER COLUMN rows SET STORAGE EXTERNAL;
-
--- grants on table private.transfer_import_batches
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE private.transfer_import_batches TO service_role;
 
 -- constraint private.transfer_import_batches transfer_import_batches_pkey
 
