@@ -341,12 +341,14 @@ async function main(): Promise<void> {
       .sort((a, b) => rank(a.group) - rank(b.group) || a.i - b.i)
       .flatMap(({ group }) => group);
 
+    // Every entry placed before any file is touched: an unplaced object leaves the files as they were.
+    const files = new Map(ordered.map((e) => [e.id, capabilityOf(owners.get(e.id)!)]));
     fs.mkdirSync(SCHEMAS_DIR, { recursive: true });
     for (const file of fs.readdirSync(SCHEMAS_DIR)) {
       if (file.endsWith('.sql') && file !== HAND_WRITTEN) fs.rmSync(path.join(SCHEMAS_DIR, file));
     }
     for (const capability of CAPABILITIES) {
-      const mine = ordered.filter((e) => capabilityOf(owners.get(e.id)!) === capability.file);
+      const mine = ordered.filter((e) => files.get(e.id) === capability.file);
       const listFile = path.join(work, `${capability.file}.list`);
       fs.writeFileSync(listFile, `${mine.map((e) => e.line).join('\n')}\n`);
       const { stdout } = await run('pg_restore', ['--no-owner', `--use-list=${listFile}`, '--file=-', dump], { maxBuffer: 64 << 20 });
