@@ -309,6 +309,7 @@ GRANT ALL ON FUNCTION public.conversations_list(jsonb) TO authenticated;
 
 CREATE FUNCTION public.queue_claim(jsonb) RETURNS jsonb
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $_$
 declare
   p alias for $1;
@@ -397,6 +398,7 @@ GRANT ALL ON FUNCTION public.queue_complete(jsonb) TO service_role;
 
 CREATE FUNCTION public.queue_deliver(jsonb) RETURNS jsonb
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $_$
 declare
   p alias for $1;
@@ -405,12 +407,15 @@ declare
   v_status text;
   v_delivered uuid[] := '{}';
   v_failed jsonb := '[]';
+  v_items jsonb := private.arg(p, 'items', 'array');
+  v_ids uuid[] := array(select (x ->> 'id')::uuid from jsonb_array_elements(v_items) x);
 begin
   for v_item in
     select q.*, x -> 'reply' as reply, coalesce((x ->> 'needsStaff')::boolean, false) as needs_staff
-      from jsonb_array_elements(private.arg(p, 'items', 'array')) x
-      join public.message_queue q on q.id = (x ->> 'id')::uuid
-     where q.status in ('pending', 'processing', 'completed')
+      from public.message_queue q
+      join jsonb_array_elements(v_items) x on q.id = (x ->> 'id')::uuid
+     where q.id = any (v_ids)
+       and q.status in ('pending', 'processing', 'completed')
      order by q.position
        for update of q
   loop
