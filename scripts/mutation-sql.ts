@@ -15,25 +15,33 @@ interface SqlMutant {
   name: string;
   /** The guarding test file. */
   testFile: string;
-  /** The migration added at the end: SQL text, or a function of the migrations to redefine with an edit. */
-  sql: string | { file: string; fn: string; find: string; replace: string };
+  /**
+   * The migration added at the end: SQL text, or a function to redefine with an edit — of its
+   * current definition, as supabase/schemas/ holds it (docs/database.md), so that the mutant differs
+   * from what runs by the edit alone.
+   */
+  sql: string | { fn: string; find: string; replace: string };
 }
 
 export const SQL_MUTANTS: SqlMutant[] = [
   {
     name: 'queue_claim waits for locked rows (for update without skip locked)',
     testFile: 'tests/integration/queue.test.ts',
-    sql: { file: '20261122020000_message_queue_api.sql', fn: 'queue_claim', find: 'for update skip locked', replace: 'for update' },
+    sql: { fn: 'queue_claim', find: 'for update skip locked', replace: 'for update' },
   },
   {
     name: 'queue_retry ignores its customer',
     testFile: 'tests/integration/queue.test.ts',
     sql: {
-      file: '20261122020000_message_queue_api.sql',
       fn: 'queue_retry',
       find: '       and (v_customer is null or q.customer_id = v_customer)\n',
       replace: '',
     },
+  },
+  {
+    name: 'queue_claim and queue_deliver keep the plans a connection made while the queue was small',
+    testFile: 'tests/integration/queue-plans.test.ts',
+    sql: 'alter function public.queue_claim(jsonb) reset plan_cache_mode;\nalter function public.queue_deliver(jsonb) reset plan_cache_mode;\n',
   },
   {
     name: 'members may insert messages into any customer (grant + with check (true))',
@@ -47,15 +55,22 @@ export const SQL_MUTANTS: SqlMutant[] = [
   },
 ];
 
-/** `create function public.<fn>(jsonb) … $$;` of `source`, as `create or replace`, with `find` replaced. */
-function redefined(source: string, fn: string, find: string, replace: string): string {
-  const start = source.indexOf(`create function public.${fn}(`);
-  if (start < 0) throw new Error(`no function ${fn}`);
-  const bodyStart = source.indexOf('$$', start);
-  const end = source.indexOf('$$;', bodyStart + 2) + 3;
-  const text = source.slice(start, end);
-  if (!text.includes(find)) throw new Error(`${fn}: "${find.trim()}" not found`);
-  return text.replace('create function', 'create or replace function').replace(find, replace);
+/** `public.<fn>(jsonb)` as supabase/schemas/ defines it now, as `create or replace`, with `find` replaced. */
+function redefined(root: string, fn: string, find: string, replace: string): string {
+  const dir = path.join(root, 'supabase/schemas');
+  for (const name of fs.readdirSync(dir).sort()) {
+    const source = fs.readFileSync(path.join(dir, name), 'utf8');
+    const start = source.indexOf(`CREATE FUNCTION public.${fn}(`);
+    if (start < 0) continue;
+    const tag = /AS (\$[A-Za-z_]*\$)/.exec(source.slice(start))?.[1];
+    if (!tag) throw new Error(`${fn}: no body in ${name}`);
+    const bodyStart = source.indexOf(`AS ${tag}`, start) + 3 + tag.length;
+    const end = source.indexOf(`${tag};`, bodyStart) + tag.length + 1;
+    const text = source.slice(start, end);
+    if (!text.includes(find)) throw new Error(`${fn}: "${find.trim()}" not found`);
+    return text.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION').replace(find, replace);
+  }
+  throw new Error(`no function ${fn} in supabase/schemas/`);
 }
 
 export function runSqlMutants(root = process.cwd()): boolean {
@@ -71,7 +86,7 @@ export function runSqlMutants(root = process.cwd()): boolean {
       const sql =
         typeof mutant.sql === 'string'
           ? mutant.sql
-          : redefined(fs.readFileSync(path.join(root, 'supabase/migrations', mutant.sql.file), 'utf8'), mutant.sql.fn, mutant.sql.find, mutant.sql.replace);
+          : redefined(root, mutant.sql.fn, mutant.sql.find, mutant.sql.replace);
       const file = '99991231235959_sql_mutant.sql';
       fs.writeFileSync(path.join(scratch, 'supabase/migrations', file), `-- SQL mutant: ${mutant.name}\n${sql}\n`);
       fs.writeFileSync(path.join(scratch, 'supabase/rollbacks', file), '-- a scratch copy: never rolled back\n');
