@@ -77,11 +77,14 @@ export type StaffRouteHandler = ((request: Request, context?: Context, deps?: Ro
   readonly declared: RouteAccess & { route: string };
 };
 
-/** The customer a request names: the `[id]` of a customer's own routes, else its `customerId`. */
-function namedCustomer(route: string, input: { params?: unknown; query?: unknown; body?: unknown }): string | undefined {
+/**
+ * The customer a request names: the `[id]` of a customer's own routes (`inPath`), else its
+ * `customerId`.
+ */
+function namedCustomer(inPath: boolean, input: { params?: unknown; query?: unknown; body?: unknown }): string | undefined {
   const field = (value: unknown, name: string) =>
     value !== null && typeof value === 'object' && typeof (value as Record<string, unknown>)[name] === 'string' ? ((value as Record<string, string>)[name]) : undefined;
-  if (route.startsWith('/api/admin/customers/[id]')) return field(input.params, 'id');
+  if (inPath) return field(input.params, 'id');
   return field(input.body, 'customerId') ?? field(input.query, 'customerId');
 }
 
@@ -109,10 +112,10 @@ export function staffRoute<P extends Schema | undefined = undefined, Q extends S
       requireSameOriginJson(request);
       if (spec.access === 'admin') requireAccess(staff, 'admin');
       const params = spec.params ? parseWith(spec.params, (await context?.params) ?? {}) : undefined;
-      if (inPath) checkCustomer(declared, staff, namedCustomer(spec.route, { params }));
+      if (inPath) checkCustomer(declared, staff, namedCustomer(true, { params }));
       const query = spec.query ? parseWith(spec.query, Object.fromEntries(new URL(request.url).searchParams)) : undefined;
       const body = spec.body ? parseWith(spec.body, await readJson(request, spec.maxBytes ?? MAX_ADMIN_BODY_BYTES)) : undefined;
-      if (!inPath) checkCustomer(declared, staff, namedCustomer(spec.route, { query, body }));
+      if (!inPath) checkCustomer(declared, staff, namedCustomer(false, { query, body }));
       const service = deps.db ?? (await resolveDb(config));
       const db = staff.kind === 'admin' ? service : await staffDb(config, staff);
       return await handler({ request, config, staff, db, service, params: params as Out<P>, query: query as Out<Q>, body: body as Out<B> });

@@ -17,12 +17,12 @@ import { getCustomer } from '@/lib/customers';
 import type { Db } from '@/lib/db/types';
 import { DataDigest, canonicalJson } from './digest';
 import { TransferError, fromDbError, transferRpc } from './errors';
-import { FORMAT, FORMAT_VERSION, line, type Footer, type Header, type Row, type Summary } from './format';
+import { FORMAT, FORMAT_VERSION, line, rowLine, type Footer, type Header, type Row, type Summary } from './format';
 import { Signer, seal, type TransferKeys } from './protect';
 import { REDACTED, isSecretName, sanitizeRow, scrub } from './sanitize';
+import { TENANT_TABLES, selection, type TableName, type TenantTable } from './tables';
 
 const REDACTED_JSON = JSON.stringify(REDACTED);
-import { TENANT_TABLES, selection, type TableName, type TenantTable } from './tables';
 
 /** Rows per export RPC (a keyset page). */
 export const PAGE_SIZE = 1000;
@@ -107,14 +107,17 @@ async function* columnarPages(db: Db, customerId: string, table: TenantTable, la
   }
 }
 
+/** A row of a columnar page as an object. */
+function rowOf(columns: string[], values: unknown[]): Row {
+  const row: Row = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+  return row;
+}
+
 /** The customer's rows of one table, as the database has them, one keyset page at a time. */
 export async function* tablePages(db: Db, customerId: string, table: TenantTable, label: string, pageSize = PAGE_SIZE): AsyncGenerator<Row[]> {
   for await (const { columns, rows } of columnarPages(db, customerId, table, label, pageSize)) {
-    yield rows.map((values) => {
-      const row: Row = {};
-      for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
-      return row;
-    });
+    yield rows.map((values) => rowOf(columns, values));
   }
 }
 
@@ -133,9 +136,7 @@ export function sanitizedCanonical(table: TenantTable, { columns, rows }: Column
       const value = values[order[k]!];
       if (value === undefined) {
         // Not from the database (every column has a value, null at least): the general way.
-        const row: Row = {};
-        for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
-        return canonicalJson(sanitizeRow(table, row, { includeSecrets }));
+        return canonicalJson(sanitizeRow(table, rowOf(columns, values), { includeSecrets }));
       }
       let text: string;
       if (value === null) text = 'null';
@@ -219,11 +220,10 @@ export async function* exportLines(db: Db, customerId: string, options: ExportOp
   yield first;
   for await (const { table, canonical } of exportedPages(db, customerId, options)) {
     // The row's canonical JSON is what the checksums hash; written as the row, it is computed once.
-    const prefix = `{"type":"row","table":${JSON.stringify(table)},"row":`;
     let chunk = '';
     for (const text of canonical) {
       digest.addCanonical(table, text);
-      chunk += `${prefix}${text}}\n`;
+      chunk += rowLine(table, text);
     }
     file.update(chunk);
     signer?.update(chunk);

@@ -98,3 +98,11 @@ export type Summary = Pick<Footer, 'tables' | 'sha256'>;
 export function line(value: unknown): string {
   return `${JSON.stringify(value)}\n`;
 }
+
+/**
+ * The line of a row given as its JSON text (the export writes each row's canonical JSON, computed
+ * once for the checksums): the same text as `line({ type: 'row', table, row })`.
+ */
+export function rowLine(table: string, rowJson: string): string {
+  return `{"type":"row","table":${JSON.stringify(table)},"row":${rowJson}}\n`;
+}
